@@ -1,0 +1,2 @@
+namespace Gatehouse;
+internal static class Placeholder { }
