@@ -1,3 +1,21 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using Gatehouse;
+using Gatehouse.Server;
+
+// `Gatehouse.Server migrate` applies pending schema migrations and exits; anything else serves.
+if (args.FirstOrDefault() == "migrate")
+{
+    return await Cli.MigrateAsync(args[1..]);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddGatehouse(builder.Configuration);
+
+var app = builder.Build();
+await Startup.MigrateIfConfiguredAsync(app);
+app.MapGatehouse();
+app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapGet("/", () => Results.Text("Gatehouse: the django-allauth headless API for ASP.NET Core. API under /_allauth/{browser|app}/v1/."));
+await app.RunAsync();
+return 0;
+
 public partial class Program;

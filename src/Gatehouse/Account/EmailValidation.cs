@@ -1,0 +1,38 @@
+using System.Text.RegularExpressions;
+
+namespace Gatehouse.Account;
+
+/// <summary>Email syntax as Django's EmailValidator accepts it (dot-atom or quoted local part, a dotted domain or localhost).</summary>
+public static partial class EmailValidation
+{
+    public const string InvalidMessage = "Enter a valid email address.";
+
+    public static bool IsValid(string email)
+    {
+        if (email.Length > 254 || email.Any(char.IsControl))
+        {
+            return false;
+        }
+        var at = email.LastIndexOf('@');
+        if (at <= 0 || at == email.Length - 1)
+        {
+            return false;
+        }
+        var local = email[..at];
+        var domain = email[(at + 1)..];
+        return (LocalPart().IsMatch(local) || QuotedLocalPart().IsMatch(local)) &&
+               (domain.Equals("localhost", StringComparison.OrdinalIgnoreCase) || Domain().IsMatch(domain));
+    }
+
+    /// <summary>allauth stores and compares addresses lower-cased.</summary>
+    public static string Normalize(string email) => email.Trim().ToLowerInvariant();
+
+    [GeneratedRegex(@"^[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*$")]
+    private static partial Regex LocalPart();
+
+    [GeneratedRegex(@"^""([\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*""$")]
+    private static partial Regex QuotedLocalPart();
+
+    [GeneratedRegex(@"^((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+(?!-)([A-Za-z]{2,63}|xn--[A-Za-z0-9]{1,59})(?<!-)\.?$")]
+    private static partial Regex Domain();
+}

@@ -1,0 +1,134 @@
+using Gatehouse.Configuration;
+using Gatehouse.Email;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Account.Flows;
+
+/// <summary>
+/// auth/code/request, confirm and resend: a one-time code mailed to the address. The code lives only as
+/// an HMAC in the session's pending flow, with an attempt limit; the third wrong code ends the flow.
+/// </summary>
+public sealed class LoginByCodeFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
+    RateLimiter rateLimiter, LoginCompletion completion, Mailer mailer, CodeHasher codes, TimeProvider time,
+    IOptions<AccountOptions> options)
+{
+    private readonly AccountOptions _options = options.Value;
+
+    public async Task<ApiResult> RequestAsync(JsonInput input, CancellationToken ct)
+    {
+        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
+        if (email is not null && !EmailValidation.IsValid(email))
+        {
+            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
+        }
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (auth.IsAuthenticated)
+        {
+            return ApiResult.Conflict();
+        }
+        var normalized = EmailValidation.Normalize(email!);
+        // allauth consumes this limit inside the form, so it surfaces as a field error, not a 429.
+        if (!await rateLimiter.TryHitAsync("request_login_code", new(Ip: auth.Ip, Key: normalized), ct))
+        {
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "email"));
+        }
+        var user = await users.FindByEmailAsync(normalized, ct);
+        if (user is null && !_options.PreventEnumeration)
+        {
+            return ApiResult.BadRequest(new ApiError("The email address is not assigned to any user account.", ErrorCodes.UnknownEmail, "email"));
+        }
+
+        var pending = new PendingFlow
+        {
+            Stages = [Stages.LoginByCode],
+            UserId = user?.Id,
+            Email = normalized,
+            ExpiresAt = time.GetUtcNow().UtcDateTime + _options.LoginByCodeTimeout,
+        };
+        SendCode(pending, user is not null);
+        sessions.Start(auth, null, new SessionState { Pending = pending });
+        await db.SaveChangesAsync(ct);
+        return responses.Unauthenticated(auth);
+    }
+
+    public async Task<ApiResult> ConfirmAsync(JsonInput input, CancellationToken ct)
+    {
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        if (pending?.CurrentStage != Stages.LoginByCode)
+        {
+            return ApiResult.Conflict();
+        }
+        var code = input.Text("code", maxLength: 64);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (!codes.Matches(code!, pending.CodeHash) || pending.UserId is null)
+        {
+            pending.Attempts++;
+            sessions.SaveState(auth, new SessionState { Pending = pending.Attempts >= _options.LoginByCodeMaxAttempts ? null : pending });
+            await db.SaveChangesAsync(ct);
+            return ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "code"));
+        }
+        var user = await users.FindByIdAsync(pending.UserId.Value, ct);
+        if (user is null || !user.IsActive)
+        {
+            sessions.SaveState(auth, new SessionState());
+            await db.SaveChangesAsync(ct);
+            return ApiResult.Conflict();
+        }
+        // Reading the code proves the mailbox: the address counts as verified from now on.
+        var address = user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email);
+        if (address is not null)
+        {
+            address.Verified = true;
+        }
+        var method = LoginCompletion.Method("code", time.GetUtcNow(), email: address?.Email ?? pending.Email);
+        return await completion.ProceedAsync(user, [.. pending.Methods, method], signup: false, ct);
+    }
+
+    public async Task<ApiResult> ResendAsync(CancellationToken ct)
+    {
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        if (pending?.CurrentStage != Stages.LoginByCode)
+        {
+            return ApiResult.Conflict();
+        }
+        if (!await rateLimiter.TryHitAsync("request_login_code", new(Ip: auth.Ip, Key: pending.Email), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+        SendCode(pending, pending.UserId is not null);
+        sessions.SaveState(auth, new SessionState { Pending = pending });
+        await db.SaveChangesAsync(ct);
+        return ApiResult.Ok();
+    }
+
+    private void SendCode(PendingFlow pending, bool accountExists)
+    {
+        pending.Attempts = 0;
+        if (!accountExists)
+        {
+            // No code exists for an unknown address; the owner of the mailbox learns someone tried.
+            pending.CodeHash = null;
+            mailer.Enqueue(pending.Email!, "unknown_account", new()
+            {
+                ["email"] = pending.Email!,
+                ["signup_url"] = mailer.Link(mailer.FrontendUrls.AccountSignup),
+            });
+            return;
+        }
+        var code = Secrets.NewCode();
+        pending.CodeHash = codes.Hash(code);
+        mailer.Enqueue(pending.Email!, "login_code", new() { ["code"] = code });
+    }
+}

@@ -1,0 +1,103 @@
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security.Passwords;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Account.Flows;
+
+/// <summary>POST auth/login: email or username with a password.</summary>
+public sealed class LoginFlow(
+    GatehouseDbContext db, AuthContext auth, UserDirectory users, PasswordHashingExecutor hasher, RateLimiter rateLimiter,
+    LoginCompletion completion, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+{
+    private readonly AccountOptions _options = options.Value;
+
+    public async Task<ApiResult> LoginAsync(JsonInput input, CancellationToken ct)
+    {
+        var (email, username) = ReadIdentifier(input);
+        var password = input.Text("password", maxLength: 4096);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (auth.IsAuthenticated)
+        {
+            return ApiResult.Conflict();
+        }
+        if (!await rateLimiter.TryHitAsync("login", new(Ip: auth.Ip), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+
+        var key = (email ?? username)!.Trim().ToLowerInvariant();
+        if (await rateLimiter.IsExceededAsync("login_failed", new(Ip: auth.Ip, Key: key), ct))
+        {
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
+        }
+
+        var user = email is not null ? await users.FindByEmailAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
+        // An unknown account still costs one hash, so timing does not tell whether it exists.
+        var result = await hasher.VerifyAsync(password!, user?.PasswordHash, ct);
+        if (user is null || result == PasswordVerificationResult.Failed)
+        {
+            await rateLimiter.TryHitAsync("login_failed", new(Ip: auth.Ip, Key: key), ct);
+            audit.Record(AuditEvents.LoginFailed, user?.Id);
+            await db.SaveChangesAsync(ct);
+            return email is not null
+                ? ApiResult.BadRequest(new ApiError("The email address and/or password you specified are not correct.", ErrorCodes.EmailPasswordMismatch, "password"))
+                : ApiResult.BadRequest(new ApiError("The username and/or password you specified are not correct.", ErrorCodes.UsernamePasswordMismatch, "password"));
+        }
+        if (!user.IsActive)
+        {
+            // allauth answers an inactive account with the plain 401 and no error.
+            audit.Record(AuditEvents.LoginFailed, user.Id, new { reason = "inactive" });
+            await db.SaveChangesAsync(ct);
+            return completion.Unauthenticated();
+        }
+        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = await hasher.HashAsync(password!, ct);
+        }
+        await rateLimiter.ClearKeyAsync("login_failed", key, ct);
+
+        var method = LoginCompletion.Method("password", time.GetUtcNow(), email: email is null ? null : PrimaryOrGiven(user, email), username: username is null ? null : user.Username);
+        return await completion.ProceedAsync(user, [method], signup: false, ct);
+    }
+
+    /// <summary>Reads the login fields the configuration allows; with both, exactly one must be given.</summary>
+    private (string? Email, string? Username) ReadIdentifier(JsonInput input)
+    {
+        if (_options.LoginByEmail && _options.LoginByUsername)
+        {
+            var hasEmail = input.Has("email");
+            var hasUsername = input.Has("username");
+            if (hasEmail == hasUsername)
+            {
+                input.AddError(new ApiError("Invalid login.", "invalid_login"));
+                return (null, null);
+            }
+            return hasEmail ? (ReadEmail(input), null) : (null, input.Text("username", maxLength: 150));
+        }
+        return _options.LoginByEmail ? (ReadEmail(input), null) : (null, input.Text("username", maxLength: 150));
+    }
+
+    private static string? ReadEmail(JsonInput input)
+    {
+        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254);
+        if (email is not null && !EmailValidation.IsValid(email.Trim()))
+        {
+            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
+            return null;
+        }
+        return email?.Trim();
+    }
+
+    private static string PrimaryOrGiven(User user, string email) =>
+        user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == EmailValidation.Normalize(email))?.Email ?? email;
+}

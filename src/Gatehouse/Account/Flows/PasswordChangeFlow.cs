@@ -1,0 +1,68 @@
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security.Passwords;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Account.Flows;
+
+/// <summary>
+/// POST account/password/change: changes the password (or sets a first one for an account without a
+/// usable password). The current session is rotated (the old app token answers 410) and, by default,
+/// the account's other sessions end, as Django's session auth hash makes them.
+/// </summary>
+public sealed class PasswordChangeFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
+    PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, AuditLog audit,
+    IOptions<AccountOptions> options)
+{
+    public async Task<ApiResult> ChangeAsync(JsonInput input, CancellationToken ct)
+    {
+        if (!auth.IsAuthenticated)
+        {
+            return responses.Unauthenticated(auth);
+        }
+        if (!await rateLimiter.TryHitAsync("change_password", new(UserId: auth.User!.Id), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+        var user = await users.FindByIdAsync(auth.User.Id, ct);
+        if (user is null)
+        {
+            return responses.SessionGone();
+        }
+        var hadPassword = DjangoPasswordHasher.IsUsable(user.PasswordHash);
+        var current = hadPassword ? input.Text("current_password", maxLength: 4096) : null;
+        var newPassword = input.Text("new_password", maxLength: 4096);
+        if (newPassword is not null)
+        {
+            foreach (var problem in passwordValidator.Validate(newPassword, [("username", user.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]))
+            {
+                input.AddError(new ApiError(problem.Message, problem.Code, "new_password"));
+            }
+        }
+        if (current is not null && await hasher.VerifyAsync(current, user.PasswordHash, ct) == PasswordVerificationResult.Failed)
+        {
+            input.AddError(new ApiError("Please type your current password.", ErrorCodes.EnterCurrentPassword, "current_password"));
+        }
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+
+        user.PasswordHash = await hasher.HashAsync(newPassword!, ct);
+        var state = auth.Session!.State;
+        sessions.Start(auth, UserDirectory.ToSessionUser(user), state);
+        audit.Record(hadPassword ? AuditEvents.PasswordChanged : AuditEvents.PasswordSet, user.Id);
+        await db.SaveChangesAsync(ct);
+        if (options.Value.LogoutOtherSessionsOnPasswordChange)
+        {
+            await sessions.EndOthersAsync(user.Id, auth.Session!.Id, ct);
+        }
+        return responses.Authenticated(auth);
+    }
+}

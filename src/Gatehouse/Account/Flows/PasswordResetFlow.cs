@@ -1,0 +1,208 @@
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Email;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security;
+using Gatehouse.Security.Passwords;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Account.Flows;
+
+/// <summary>
+/// auth/password/request and auth/password/reset, by link key (stored as SHA-256, one use, expiring) or
+/// by code (an HMAC in the pending flow). The request answers alike whether or not the account exists.
+/// </summary>
+public sealed class PasswordResetFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
+    PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, LoginCompletion completion,
+    Mailer mailer, CodeHasher codes, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+{
+    public const string KeyHeader = "X-Password-Reset-Key";
+    private readonly AccountOptions _options = options.Value;
+
+    public async Task<ApiResult> RequestAsync(JsonInput input, CancellationToken ct)
+    {
+        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
+        if (email is not null && !EmailValidation.IsValid(email))
+        {
+            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
+        }
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var normalized = EmailValidation.Normalize(email!);
+        if (!await rateLimiter.TryHitAsync("reset_password", new(Ip: auth.Ip, Key: normalized), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+        var user = await users.FindByEmailAsync(normalized, ct);
+        if (user is null && !_options.PreventEnumeration)
+        {
+            return ApiResult.BadRequest(new ApiError("The email address is not assigned to any user account.", ErrorCodes.UnknownEmail, "email"));
+        }
+        if (_options.PasswordResetByCodeEnabled && auth.IsAuthenticated)
+        {
+            return ApiResult.Conflict();
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        if (user is null)
+        {
+            mailer.Enqueue(normalized, "unknown_account", new()
+            {
+                ["email"] = normalized,
+                ["signup_url"] = mailer.Link(mailer.FrontendUrls.AccountSignup),
+            });
+        }
+        if (_options.PasswordResetByCodeEnabled)
+        {
+            var pending = new PendingFlow
+            {
+                Stages = [Stages.PasswordResetByCode],
+                UserId = user?.Id,
+                Email = normalized,
+                ExpiresAt = now + _options.PasswordResetByCodeTimeout,
+            };
+            if (user is not null)
+            {
+                var code = Secrets.NewCode();
+                pending.CodeHash = codes.Hash(code);
+                mailer.Enqueue(normalized, "password_reset_code", new() { ["code"] = code });
+            }
+            sessions.Start(auth, null, new SessionState { Pending = pending });
+            await db.SaveChangesAsync(ct);
+            return responses.Unauthenticated(auth);
+        }
+
+        if (user is not null)
+        {
+            var key = Secrets.NewUrlKey();
+            db.VerificationKeys.Add(new VerificationKey
+            {
+                Purpose = KeyPurposes.PasswordReset,
+                KeyHash = Secrets.Sha256(key),
+                UserId = user.Id,
+                Email = normalized,
+                CreatedAt = now,
+                ExpiresAt = now + _options.PasswordResetKeyExpiry,
+            });
+            mailer.Enqueue(normalized, "password_reset_key", new()
+            {
+                ["password_reset_url"] = mailer.Link(mailer.FrontendUrls.AccountResetPasswordFromKey, key),
+            });
+        }
+        await db.SaveChangesAsync(ct);
+        return ApiResult.Ok();
+    }
+
+    /// <summary>GET auth/password/reset: tells whether a key (or code) is good, and for whom.</summary>
+    public async Task<ApiResult> InfoAsync(string? key, CancellationToken ct)
+    {
+        if (!await rateLimiter.TryHitAsync("reset_password_from_key", new(Ip: auth.Ip), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+        var (user, error) = await ResolveAsync(key, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+        await db.SaveChangesAsync(ct);
+        return ApiResult.Ok(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("user");
+            AuthResponses.WriteUser(w, UserDirectory.ToSessionUser(user!));
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>POST auth/password/reset: sets the new password, ends every session of the account.</summary>
+    public async Task<ApiResult> ResetAsync(JsonInput input, CancellationToken ct)
+    {
+        if (!await rateLimiter.TryHitAsync("reset_password_from_key", new(Ip: auth.Ip), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+        var key = input.Text("key", maxLength: 256);
+        var password = input.Text("password", maxLength: 4096);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var (user, error) = await ResolveAsync(key, ct);
+        if (error is not null)
+        {
+            await db.SaveChangesAsync(ct);
+            return error;
+        }
+        var problems = passwordValidator.Validate(password!, [("username", user!.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]);
+        if (problems.Count > 0)
+        {
+            return ApiResult.BadRequest(problems.Select(p => new ApiError(p.Message, p.Code, "password")).ToList());
+        }
+
+        user.PasswordHash = await hasher.HashAsync(password!, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        await db.VerificationKeys
+            .Where(k => k.UserId == user.Id && k.Purpose == KeyPurposes.PasswordReset && k.ConsumedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.ConsumedAt, now), ct);
+        await sessions.EndOthersAsync(user.Id, keepId: null, ct);
+        foreach (var address in user.EmailAddresses)
+        {
+            await rateLimiter.ClearKeyAsync("login_failed", address.EmailNormalized, ct);
+        }
+        audit.Record(AuditEvents.PasswordReset, user.Id);
+
+        if (_options.LoginOnPasswordReset)
+        {
+            return await completion.LogInAsync(user, [LoginCompletion.Method("password", time.GetUtcNow(), email: user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email)], ct);
+        }
+        if (auth.Session is not null && auth.PendingAt(now) is not null)
+        {
+            sessions.SaveState(auth, new SessionState());
+        }
+        await db.SaveChangesAsync(ct);
+        return responses.Unauthenticated(auth);
+    }
+
+    private async Task<(User? User, ApiResult? Error)> ResolveAsync(string? key, CancellationToken ct)
+    {
+        if (_options.PasswordResetByCodeEnabled)
+        {
+            var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+            if (pending?.CurrentStage != Stages.PasswordResetByCode)
+            {
+                return (null, ApiResult.Conflict());
+            }
+            if (pending.CodeConfirmed || (key is not null && codes.Matches(key, pending.CodeHash) && pending.UserId is not null))
+            {
+                pending.CodeConfirmed = true;
+                sessions.SaveState(auth, new SessionState { Pending = pending });
+                var owner = await users.FindByIdAsync(pending.UserId!.Value, ct);
+                return owner is null ? (null, ApiResult.Conflict()) : (owner, null);
+            }
+            pending.Attempts++;
+            sessions.SaveState(auth, new SessionState { Pending = pending.Attempts >= _options.PasswordResetByCodeMaxAttempts ? null : pending });
+            return (null, ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key")));
+        }
+
+        var invalid = ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
+        if (string.IsNullOrEmpty(key) || key.Length > 256)
+        {
+            return (null, invalid);
+        }
+        var hash = Secrets.Sha256(key);
+        var now = time.GetUtcNow().UtcDateTime;
+        var record = await db.VerificationKeys.AsNoTracking()
+            .FirstOrDefaultAsync(k => k.KeyHash == hash && k.Purpose == KeyPurposes.PasswordReset && k.ConsumedAt == null && k.ExpiresAt > now, ct);
+        var user = record is null ? null : await users.FindByIdAsync(record.UserId, ct);
+        return user is { IsActive: true } ? (user, null) : (null, invalid);
+    }
+}

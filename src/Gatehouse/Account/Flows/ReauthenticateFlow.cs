@@ -1,0 +1,51 @@
+using Gatehouse.Audit;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security.Passwords;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Account.Flows;
+
+/// <summary>POST auth/reauthenticate: the password again, recorded as a new method so sensitive actions pass.</summary>
+public sealed class ReauthenticateFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, PasswordHashingExecutor hasher,
+    RateLimiter rateLimiter, AuditLog audit, TimeProvider time)
+{
+    public async Task<ApiResult> ReauthenticateAsync(JsonInput input, CancellationToken ct)
+    {
+        if (!auth.IsAuthenticated)
+        {
+            return responses.Unauthenticated(auth);
+        }
+        var userId = auth.User!.Id;
+        if (!await rateLimiter.TryHitAsync("reauthenticate", new(UserId: userId), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+        var password = input.Text("password", maxLength: 4096);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var key = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (await rateLimiter.IsExceededAsync("login_failed", new(Ip: auth.Ip, Key: key), ct))
+        {
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
+        }
+        var hash = await db.Users.Where(u => u.Id == userId).Select(u => u.PasswordHash).FirstOrDefaultAsync(ct);
+        if (await hasher.VerifyAsync(password!, hash, ct) == PasswordVerificationResult.Failed)
+        {
+            await rateLimiter.TryHitAsync("login_failed", new(Ip: auth.Ip, Key: key), ct);
+            return ApiResult.BadRequest(new ApiError("Incorrect password.", ErrorCodes.IncorrectPassword, "password"));
+        }
+        var state = auth.Session!.State;
+        state.Methods.Add(new AuthMethod { Method = "password", At = AuthResponses.Epoch(time.GetUtcNow()), Reauthenticated = true });
+        sessions.SaveState(auth, state);
+        audit.Record(AuditEvents.Reauthenticated, userId);
+        await db.SaveChangesAsync(ct);
+        return responses.Authenticated(auth);
+    }
+}

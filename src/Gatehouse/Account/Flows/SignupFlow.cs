@@ -1,0 +1,186 @@
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Email;
+using Gatehouse.Email.Flows;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security;
+using Gatehouse.Security.Passwords;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Account.Flows;
+
+/// <summary>POST auth/signup.</summary>
+public sealed class SignupFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
+    PasswordHashingExecutor hasher, PasswordValidator passwordValidator, DisposableEmailDomains disposable,
+    RateLimiter rateLimiter, LoginCompletion completion, VerificationMails verificationMails, Mailer mailer,
+    AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+{
+    private readonly AccountOptions _options = options.Value;
+
+    public async Task<ApiResult> SignupAsync(JsonInput input, CancellationToken ct)
+    {
+        if (auth.IsAuthenticated)
+        {
+            return ApiResult.Conflict();
+        }
+        if (!_options.IsOpenForSignup)
+        {
+            return new ApiResult(StatusCodes.Status403Forbidden);
+        }
+        if (!await rateLimiter.TryHitAsync("signup", new(Ip: auth.Ip), ct))
+        {
+            return ApiResult.TooManyRequests();
+        }
+
+        var email = _options.SignupEmail ? ReadEmail(input) : null;
+        var username = _options.SignupUsername ? input.Text("username", maxLength: 150)?.Trim() : null;
+        var password = input.Text("password", maxLength: 4096);
+        if (username is not null)
+        {
+            await ValidateUsernameAsync(input, username, ct);
+        }
+        if (password is not null)
+        {
+            foreach (var problem in passwordValidator.Validate(password, [("email address", email), ("username", username)]))
+            {
+                input.AddError(new ApiError(problem.Message, problem.Code, "password"));
+            }
+        }
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+
+        if (email is not null && await users.EmailExistsAsync(EmailValidation.Normalize(email), ct))
+        {
+            return await DuplicateEmailAsync(email, ct);
+        }
+
+        var hash = await hasher.HashAsync(password!, ct);
+        try
+        {
+            return await CreateAsync(email, username, hash, ct);
+        }
+        catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
+        {
+            // Lost a race with a concurrent signup: answer exactly as a duplicate would be answered.
+            db.ChangeTracker.Clear();
+            if (UniqueViolation.On(ex, "username_normalized") && username is not null)
+            {
+                return ApiResult.BadRequest(new ApiError("A user with that username already exists.", ErrorCodes.UsernameTaken, "username"));
+            }
+            return await DuplicateEmailAsync(email!, ct);
+        }
+    }
+
+    private async Task<ApiResult> CreateAsync(string? email, string? username, string hash, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        username ??= await users.GenerateUsernameAsync(email, ct);
+        var user = new User
+        {
+            Username = username,
+            UsernameNormalized = username.ToLowerInvariant(),
+            PasswordHash = hash,
+            DateJoined = now,
+        };
+        if (email is not null)
+        {
+            user.EmailAddresses.Add(new EmailAddress
+            {
+                Email = EmailValidation.Normalize(email),
+                EmailNormalized = EmailValidation.Normalize(email),
+                IsPrimary = true,
+                CreatedAt = now,
+            });
+        }
+        db.Users.Add(user);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.SaveChangesAsync(ct);
+        audit.Record(AuditEvents.SignedUp, user.Id, new { email = email is null ? null : EmailValidation.Normalize(email) });
+        if (_options.EmailVerification == EmailVerificationMode.Optional && user.EmailAddresses.FirstOrDefault() is { } address)
+        {
+            verificationMails.Send(user, address, signup: true, pending: null, force: true);
+        }
+        var result = await completion.ProceedAsync(user, [], signup: true, ct);
+        await transaction.CommitAsync(ct);
+        return result;
+    }
+
+    /// <summary>
+    /// An address that already has an account. With enumeration prevention the answer is the same as a
+    /// fresh signup's (pending verification that can never complete) and the owner gets a mail saying so.
+    /// </summary>
+    private async Task<ApiResult> DuplicateEmailAsync(string email, CancellationToken ct)
+    {
+        if (!_options.PreventEnumeration || _options.EmailVerification != EmailVerificationMode.Mandatory)
+        {
+            return ApiResult.BadRequest(new ApiError("A user is already registered with this email address.", ErrorCodes.EmailTaken, "email"));
+        }
+        var normalized = EmailValidation.Normalize(email);
+        mailer.Enqueue(normalized, "account_already_exists", new()
+        {
+            ["email"] = normalized,
+            ["password_reset_url"] = mailer.Link(mailer.FrontendUrls.AccountResetPassword),
+        });
+        audit.Record(AuditEvents.SignedUp, null, new { duplicate = true });
+        sessions.Start(auth, null, new SessionState
+        {
+            Pending = new PendingFlow
+            {
+                Stages = [Stages.VerifyEmail],
+                Email = normalized,
+                ExpiresAt = time.GetUtcNow().UtcDateTime + _options.PendingFlowTimeout,
+            },
+        });
+        await db.SaveChangesAsync(ct);
+        return responses.Unauthenticated(auth);
+    }
+
+    private string? ReadEmail(JsonInput input)
+    {
+        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
+        if (email is null)
+        {
+            return null;
+        }
+        if (!EmailValidation.IsValid(email))
+        {
+            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
+            return null;
+        }
+        if (disposable.IsDisposable(email))
+        {
+            input.AddError(new ApiError("Disposable email addresses are not accepted.", ErrorCodes.DisposableEmail, "email"));
+            return null;
+        }
+        return email;
+    }
+
+    private async Task ValidateUsernameAsync(JsonInput input, string username, CancellationToken ct)
+    {
+        if (username.Length < _options.UsernameMinLength)
+        {
+            input.AddError(new ApiError($"Ensure this value has at least {_options.UsernameMinLength} characters (it has {username.Length}).", "min_length", "username"));
+        }
+        else if (!UserDirectory.IsValidUsername(username))
+        {
+            input.AddError(new ApiError(UserDirectory.InvalidUsernameMessage, ErrorCodes.Invalid, "username"));
+        }
+        else if (_options.UsernameBlocklist.Contains(username, StringComparer.OrdinalIgnoreCase))
+        {
+            input.AddError(new ApiError("Username can not be used. Please use other username.", ErrorCodes.UsernameBlocked, "username"));
+        }
+        else if (await users.UsernameExistsAsync(username, ct))
+        {
+            input.AddError(new ApiError("A user with that username already exists.", ErrorCodes.UsernameTaken, "username"));
+        }
+    }
+}

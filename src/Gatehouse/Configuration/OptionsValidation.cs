@@ -1,0 +1,135 @@
+using System.Net.Mail;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Configuration;
+
+// Each validator runs at start-up (ValidateOnStart) and says what to change, naming the setting.
+
+internal sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatehouseOptions options) =>
+        options.SecretKeyBytes.Length >= 32
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                "Gatehouse:SecretKey must be set to base64 of at least 32 random bytes (e.g. `openssl rand -base64 32`). " +
+                "It keys the hashes of login and verification codes; every node must share it.");
+}
+
+internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
+        string.IsNullOrWhiteSpace(options.ConnectionString)
+            ? ValidateOptionsResult.Fail($"Gatehouse:Database:ConnectionString is empty: set a connection string for {options.Provider}.")
+            : ValidateOptionsResult.Success;
+}
+
+internal sealed class AccountOptionsValidator : IValidateOptions<AccountOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AccountOptions options)
+    {
+        var failures = new List<string>();
+        var unknown = options.LoginMethods.Where(m => !m.Equals("email", StringComparison.OrdinalIgnoreCase) && !m.Equals("username", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (options.LoginMethods.Length == 0 || unknown.Count > 0)
+        {
+            failures.Add($"Gatehouse:Account:LoginMethods must be \"email\", \"username\" or both (got: {string.Join(", ", options.LoginMethods)}).");
+        }
+        if (options.LoginByEmail && !options.SignupEmail)
+        {
+            failures.Add("Gatehouse:Account:SignupEmail must be true when users log in by email.");
+        }
+        if (!options.SignupEmail && !options.SignupUsername)
+        {
+            failures.Add("Gatehouse:Account: SignupEmail and SignupUsername are both false: signup would have no way to identify a user.");
+        }
+        if (options.LoginByUsername && !options.SignupUsername)
+        {
+            failures.Add("Gatehouse:Account:SignupUsername must be true when users log in by username.");
+        }
+        if (options.EmailVerification == EmailVerificationMode.Mandatory && !options.SignupEmail)
+        {
+            failures.Add("Gatehouse:Account:EmailVerification is Mandatory but SignupEmail is false.");
+        }
+        foreach (var (setting, value) in new[] { ("LoginByCodeMaxAttempts", options.LoginByCodeMaxAttempts), ("EmailVerificationByCodeMaxAttempts", options.EmailVerificationByCodeMaxAttempts), ("PasswordResetByCodeMaxAttempts", options.PasswordResetByCodeMaxAttempts) })
+        {
+            if (value < 1)
+            {
+                failures.Add($"Gatehouse:Account:{setting} must be at least 1.");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmailOptions options)
+    {
+        var failures = new List<string>();
+        if (!MailAddress.TryCreate(options.From, out _))
+        {
+            failures.Add($"Gatehouse:Email:From is not a valid address: \"{options.From}\" (e.g. \"Gatehouse <noreply@example.com>\").");
+        }
+        if (options.Delivery == EmailDelivery.Smtp && string.IsNullOrWhiteSpace(options.Smtp.Host))
+        {
+            failures.Add("Gatehouse:Email:Delivery is Smtp but Gatehouse:Email:Smtp:Host is not set.");
+        }
+        if (options.Smtp.Port is < 1 or > 65535)
+        {
+            failures.Add("Gatehouse:Email:Smtp:Port must be between 1 and 65535.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var (action, rule) in options.Rules)
+        {
+            if (string.IsNullOrWhiteSpace(rule))
+            {
+                continue; // an empty rule switches that action's limit off
+            }
+            try
+            {
+                RateLimiter.Parse(rule);
+            }
+            catch (FormatException ex)
+            {
+                failures.Add($"Gatehouse:RateLimits:Rules:{action}: {ex.Message}");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HttpOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var proxy in options.TrustedProxies)
+        {
+            try
+            {
+                ClientIpResolver.ParseNetwork(proxy);
+            }
+            catch (FormatException)
+            {
+                failures.Add($"Gatehouse:Http:TrustedProxies: \"{proxy}\" is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8).");
+            }
+        }
+        foreach (var origin in options.CorsOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                failures.Add($"Gatehouse:Http:CorsOrigins: \"{origin}\" must be an origin such as https://app.example.com (scheme and host, no path).");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

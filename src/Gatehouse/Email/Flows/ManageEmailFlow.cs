@@ -1,0 +1,246 @@
+using System.Text.Json;
+using Gatehouse.Account;
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Email.Flows;
+
+/// <summary>
+/// account/email: list (GET), add (POST), resend verification (PUT), make primary (PATCH), remove
+/// (DELETE). Every method counts against allauth's manage_email limit, GET included.
+/// </summary>
+public sealed class ManageEmailFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, UserDirectory users, VerificationMails verificationMails,
+    DisposableEmailDomains disposable, RateLimiter rateLimiter, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+{
+    private readonly AccountOptions _options = options.Value;
+
+    /// <summary>Common gate of every method: 401 when not logged in, 429 when over the limit.</summary>
+    public async Task<(User? User, ApiResult? Refusal)> EnterAsync(CancellationToken ct)
+    {
+        if (!auth.IsAuthenticated)
+        {
+            return (null, responses.Unauthenticated(auth));
+        }
+        if (!await rateLimiter.TryHitAsync("manage_email", new(UserId: auth.User!.Id), ct))
+        {
+            return (null, ApiResult.TooManyRequests());
+        }
+        var user = await users.FindByIdAsync(auth.User.Id, ct);
+        return user is null ? (null, responses.SessionGone()) : (user, null);
+    }
+
+    public async Task<ApiResult> ListAsync(CancellationToken ct)
+    {
+        var (user, refusal) = await EnterAsync(ct);
+        return refusal ?? List(user!);
+    }
+
+    public async Task<ApiResult> AddAsync(JsonInput input, CancellationToken ct)
+    {
+        var (user, refusal) = await EnterAsync(ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var email = ReadEmail(input);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (_options.ReauthenticationRequired && !responses.IsRecentlyAuthenticated(auth))
+        {
+            return responses.ReauthenticationRequired(auth);
+        }
+        var normalized = EmailValidation.Normalize(email!);
+        if (user!.EmailAddresses.Any(e => e.EmailNormalized == normalized))
+        {
+            return ApiResult.BadRequest(new ApiError("This email address is already associated with this account.", ErrorCodes.DuplicateEmail, "email"));
+        }
+        // allauth (with enumeration prevention) lets the address be added unverified and fails at
+        // verification; addresses are unique in our database, so it is refused here instead.
+        if (await users.EmailExistsAsync(normalized, ct))
+        {
+            return EmailTaken();
+        }
+        if (_options.MaxEmailAddresses is { } max && user.EmailAddresses.Count >= max)
+        {
+            return ApiResult.BadRequest(new ApiError($"You cannot add more than {max} email addresses.", ErrorCodes.MaxEmailAddresses, "email"));
+        }
+        var address = new EmailAddress
+        {
+            Email = normalized,
+            EmailNormalized = normalized,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        user.EmailAddresses.Add(address);
+        verificationMails.Send(user, address, signup: false, pending: null, force: true);
+        audit.Record(AuditEvents.EmailAdded, user.Id, new { email = normalized });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
+        {
+            return EmailTaken();
+        }
+        return List(user);
+    }
+
+    public async Task<ApiResult> ResendAsync(JsonInput input, CancellationToken ct)
+    {
+        var (user, refusal) = await EnterAsync(ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var address = FindOwn(user!, input);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (address!.Verified || !verificationMails.Send(user!, address, signup: false, pending: null))
+        {
+            return new ApiResult(StatusCodes.Status403Forbidden);
+        }
+        await db.SaveChangesAsync(ct);
+        return ApiResult.Ok();
+    }
+
+    public async Task<ApiResult> MarkPrimaryAsync(JsonInput input, CancellationToken ct)
+    {
+        var (user, refusal) = await EnterAsync(ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var address = FindOwn(user!, input);
+        var primary = input.Flag("primary");
+        if (primary == false)
+        {
+            input.AddError(ApiError.Required("primary"));
+        }
+        if (address is { Verified: false } && user!.EmailAddresses.Any(e => e.Verified))
+        {
+            input.AddError(new ApiError("Your primary email address must be verified.", ErrorCodes.UnverifiedPrimaryEmail, "email"));
+        }
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (_options.ReauthenticationRequired && !responses.IsRecentlyAuthenticated(auth))
+        {
+            return responses.ReauthenticationRequired(auth);
+        }
+        if (!address!.IsPrimary)
+        {
+            // Two steps in one transaction: the database allows one primary per user at every moment.
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            foreach (var other in user!.EmailAddresses.Where(e => e.IsPrimary))
+            {
+                other.IsPrimary = false;
+            }
+            await db.SaveChangesAsync(ct);
+            address.IsPrimary = true;
+            audit.Record(AuditEvents.EmailPrimaryChanged, user.Id, new { email = address.Email });
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+        return List(user!);
+    }
+
+    public async Task<ApiResult> RemoveAsync(JsonInput input, CancellationToken ct)
+    {
+        var (user, refusal) = await EnterAsync(ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        var address = FindOwn(user!, input);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        if (_options.ReauthenticationRequired && !responses.IsRecentlyAuthenticated(auth))
+        {
+            return responses.ReauthenticationRequired(auth);
+        }
+        var emailOnlyLogin = _options.LoginByEmail && !_options.LoginByUsername;
+        if ((address!.IsPrimary && (user!.EmailAddresses.Count > 1 || emailOnlyLogin)) || (emailOnlyLogin && user!.EmailAddresses.Count == 1))
+        {
+            return ApiResult.BadRequest(new ApiError("You cannot remove your primary email address.", ErrorCodes.CannotRemovePrimaryEmail, "email"));
+        }
+        user!.EmailAddresses.Remove(address);
+        db.EmailAddresses.Remove(address);
+        audit.Record(AuditEvents.EmailRemoved, user.Id, new { email = address.Email });
+        await db.SaveChangesAsync(ct);
+        return List(user);
+    }
+
+    private EmailAddress? FindOwn(User user, JsonInput input)
+    {
+        var email = ReadEmail(input, checkDisposable: false);
+        if (email is null)
+        {
+            return null;
+        }
+        var normalized = EmailValidation.Normalize(email);
+        var address = user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == normalized);
+        if (address is null)
+        {
+            input.AddError(new ApiError("Unknown email address.", ErrorCodes.UnknownEmail, "email"));
+        }
+        return address;
+    }
+
+    private string? ReadEmail(JsonInput input, bool checkDisposable = true)
+    {
+        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
+        if (email is null)
+        {
+            return null;
+        }
+        if (!EmailValidation.IsValid(email))
+        {
+            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
+            return null;
+        }
+        if (checkDisposable && disposable.IsDisposable(email))
+        {
+            input.AddError(new ApiError("Disposable email addresses are not accepted.", ErrorCodes.DisposableEmail, "email"));
+            return null;
+        }
+        return email;
+    }
+
+    private static ApiResult EmailTaken() =>
+        ApiResult.BadRequest(new ApiError("A user is already registered with this email address.", ErrorCodes.EmailTaken, "email"));
+
+    private static ApiResult List(User user)
+    {
+        var addresses = user.EmailAddresses.OrderByDescending(e => e.IsPrimary).ThenBy(e => e.Id).ToList();
+        return ApiResult.Ok(w => WriteList(w, addresses));
+    }
+
+    private static void WriteList(Utf8JsonWriter w, List<EmailAddress> addresses)
+    {
+        w.WriteStartArray();
+        foreach (var address in addresses)
+        {
+            w.WriteStartObject();
+            w.WriteString("email", address.Email);
+            w.WriteBoolean("verified", address.Verified);
+            w.WriteBoolean("primary", address.IsPrimary);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,74 @@
+using Gatehouse.Configuration;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Email;
+
+/// <summary>
+/// Puts mail in the outbox, inside the caller's unit of work: the mail exists exactly when the change
+/// that causes it commits, and the worker sends it afterwards.
+/// </summary>
+public sealed class Mailer
+{
+    private readonly GatehouseDbContext _db;
+    private readonly TimeProvider _time;
+    private readonly EmailOptions _options;
+    private readonly IHttpContextAccessor _http;
+    private readonly FrontendOptions _frontend;
+    private bool _subscribed;
+    private readonly OutboxSignal _signal;
+
+    public Mailer(GatehouseDbContext db, TimeProvider time, IOptions<EmailOptions> options, IOptions<FrontendOptions> frontend,
+        IHttpContextAccessor http, OutboxSignal signal)
+    {
+        _db = db;
+        _time = time;
+        _options = options.Value;
+        _frontend = frontend.Value;
+        _http = http;
+        _signal = signal;
+    }
+
+    public FrontendOptions FrontendUrls => _frontend;
+
+    public void Enqueue(string to, string template, Dictionary<string, string> values)
+    {
+        var request = _http.HttpContext?.Request;
+        var host = request?.Host.Value ?? "localhost";
+        values.TryAdd("site_name", _options.SiteName ?? host);
+        values.TryAdd("site_domain", _options.SiteName ?? host);
+        var mail = MailTemplates.Render(template, values);
+        var now = _time.GetUtcNow().UtcDateTime;
+        _db.OutboxMessages.Add(new OutboxMessage
+        {
+            ToAddress = to,
+            Subject = mail.Subject,
+            TextBody = mail.Text,
+            HtmlBody = mail.Html,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
+        if (!_subscribed)
+        {
+            _subscribed = true;
+            _db.SavedChanges += (_, _) => _signal.Notify();
+        }
+    }
+
+    /// <summary>
+    /// A link for a mail from one of the frontend URL templates; a relative template takes the scheme and
+    /// host of the request. The key is percent-encoded.
+    /// </summary>
+    public string Link(string template, string? key = null)
+    {
+        var path = key is null ? template : template.Replace("{key}", Uri.EscapeDataString(key), StringComparison.Ordinal);
+        if (Uri.TryCreate(path, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
+        {
+            return path;
+        }
+        var request = _http.HttpContext?.Request;
+        var origin = request is null ? "http://localhost" : $"{request.Scheme}://{request.Host}";
+        return origin + (path.StartsWith('/') ? path : "/" + path);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using Gatehouse.Account;
+using Gatehouse.Account.Flows;
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Email;
+using Gatehouse.Email.Flows;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security;
+using Gatehouse.Security.Passwords;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using SessionOptions = Gatehouse.Configuration.SessionOptions;
+
+namespace Gatehouse;
+
+public static class GatehouseServiceCollectionExtensions
+{
+    internal const string CorsPolicy = "Gatehouse";
+
+    /// <summary>
+    /// Registers Gatehouse: options (bound from the "Gatehouse" section and validated at start), storage,
+    /// the flows, the outbox worker, and the middleware that keeps /_allauth answers in the envelope.
+    /// </summary>
+    public static IServiceCollection AddGatehouse(this IServiceCollection services, IConfiguration configuration)
+    {
+        Bind<DatabaseOptions, DatabaseOptionsValidator>(services, configuration, DatabaseOptions.Section);
+        Bind<AccountOptions, AccountOptionsValidator>(services, configuration, AccountOptions.Section);
+        Bind<EmailOptions, EmailOptionsValidator>(services, configuration, EmailOptions.Section);
+        Bind<RateLimitOptions, RateLimitOptionsValidator>(services, configuration, RateLimitOptions.Section);
+        Bind<HttpOptions, HttpOptionsValidator>(services, configuration, HttpOptions.Section);
+        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section));
+        services.AddOptions<FrontendOptions>().Bind(configuration.GetSection(FrontendOptions.Section));
+        services.AddOptions<PasswordOptions>().Bind(configuration.GetSection("Gatehouse:Passwords"));
+        services.AddOptions<GatehouseOptions>()
+            .Bind(configuration.GetSection(GatehouseOptions.Section))
+            .PostConfigure<IHostEnvironment>((options, environment) =>
+            {
+                if (!string.IsNullOrWhiteSpace(options.SecretKey))
+                {
+                    options.SecretKeyBytes = Convert.TryFromBase64String(options.SecretKey, new byte[options.SecretKey.Length], out var written)
+                        ? Convert.FromBase64String(options.SecretKey)[..written]
+                        : [];
+                }
+                else if (environment.IsDevelopment())
+                {
+                    // Development only: codes issued before a restart stop matching, which is harmless there.
+                    options.SecretKeyBytes = RandomNumberGenerator.GetBytes(32);
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHttpContextAccessor();
+        services.AddDbContext<GatehouseDbContext>((provider, options) =>
+        {
+            var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            if (database.Provider == DatabaseProvider.Postgres)
+            {
+                options.UseNpgsql(database.ConnectionString);
+            }
+            else
+            {
+                options.UseSqlite(database.ConnectionString);
+            }
+        });
+        services.AddScoped<SchemaMigrator>();
+
+        services.AddGatehousePasswords();
+        services.AddSingleton<CodeHasher>();
+        services.AddSingleton<Csrf>();
+        services.AddSingleton<ClientIpResolver>();
+        services.AddSingleton<AuthResponses>();
+        services.AddSingleton<ConfigFlow>();
+        services.AddScoped<AuthContext>();
+        services.AddScoped<SessionStore>();
+        services.AddScoped<SessionEndpointFilter>();
+        services.AddScoped<RateLimiter>();
+        services.AddScoped<AuditLog>();
+        services.AddScoped<UserDirectory>();
+
+        services.AddSingleton<OutboxSignal>();
+        services.AddScoped<Mailer>();
+        services.AddScoped<VerificationMails>();
+        services.TryAddSingleton<IMailTransport>(provider =>
+            provider.GetRequiredService<IOptions<EmailOptions>>().Value.Delivery == EmailDelivery.Smtp
+                ? ActivatorUtilities.CreateInstance<SmtpMailTransport>(provider)
+                : ActivatorUtilities.CreateInstance<ConsoleMailTransport>(provider));
+        services.AddSingleton<OutboxWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<OutboxWorker>());
+
+        services.AddScoped<LoginCompletion>();
+        services.AddScoped<LoginFlow>();
+        services.AddScoped<SignupFlow>();
+        services.AddScoped<LogoutFlow>();
+        services.AddScoped<ReauthenticateFlow>();
+        services.AddScoped<LoginByCodeFlow>();
+        services.AddScoped<PasswordResetFlow>();
+        services.AddScoped<PasswordChangeFlow>();
+        services.AddScoped<EmailVerificationFlow>();
+        services.AddScoped<ManageEmailFlow>();
+        services.AddScoped<SessionsFlow>();
+
+        services.AddCors(cors => cors.AddPolicy(CorsPolicy, _ => { }));
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<HttpOptions>>((cors, http) => cors.AddPolicy(CorsPolicy, policy => policy
+                .WithOrigins(http.Value.CorsOrigins)
+                .AllowCredentials()
+                .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
+                .WithHeaders("Content-Type", "X-CSRFToken", SessionEndpointFilter.SessionTokenHeader,
+                    EmailVerificationFlow.KeyHeader, PasswordResetFlow.KeyHeader, "Authorization")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1))));
+        services.AddTransient<IStartupFilter, GatehouseStartupFilter>();
+        return services;
+    }
+
+    private static void Bind<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+
+    /// <summary>Puts the envelope fallback and CORS first in the pipeline, so the host needs no Use* calls.</summary>
+    private sealed class GatehouseStartupFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseMiddleware<ApiFallbackMiddleware>();
+            app.UseCors(CorsPolicy);
+            next(app);
+        };
+    }
+}

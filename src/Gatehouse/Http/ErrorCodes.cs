@@ -1,0 +1,36 @@
+namespace Gatehouse.Http;
+
+/// <summary>
+/// Every error code the API can return, in one place. The strings are django-allauth's (clients
+/// branch on them); the few that allauth does not have are marked as ours.
+/// </summary>
+public static class ErrorCodes
+{
+    public const string Required = "required";
+    public const string Invalid = "invalid";
+    public const string EmailPasswordMismatch = "email_password_mismatch";
+    public const string UsernamePasswordMismatch = "username_password_mismatch";
+    public const string TooManyLoginAttempts = "too_many_login_attempts";
+    public const string EmailTaken = "email_taken";
+    public const string UsernameTaken = "username_taken";
+    public const string UsernameBlocked = "username_blocked";
+    public const string InvalidOrExpiredKey = "invalid_or_expired_key";
+    public const string InvalidPasswordReset = "invalid_password_reset";
+    public const string IncorrectCode = "incorrect_code";
+    public const string IncorrectPassword = "incorrect_password";
+    public const string EnterCurrentPassword = "enter_current_password";
+    public const string CannotRemovePrimaryEmail = "cannot_remove_primary_email";
+    public const string UnverifiedPrimaryEmail = "unverified_primary_email";
+    public const string MaxEmailAddresses = "max_email_addresses";
+    public const string DuplicateEmail = "duplicate_email";
+    public const string UnknownEmail = "unknown_email";
+
+    // Gatehouse's own codes (allauth answers these cases with HTML pages or a 500).
+    public const string InvalidJson = "invalid_json";
+    public const string BodyTooLarge = "body_too_large";
+    public const string CsrfFailed = "csrf_failed";
+    public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string DisposableEmail = "disposable_email";
+    public const string ServerError = "server_error";
+}

@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Gatehouse.Http;
+
+/// <summary>
+/// A request body read as a JSON object, with field accessors that collect Django-style field errors.
+/// allauth gives a 500 for an array, string or number body and an empty HTML 400 for malformed JSON;
+/// we answer every one of them with the envelope.
+/// </summary>
+public sealed class JsonInput
+{
+    /// <summary>Large enough for any request of this API; a bigger body is refused before parsing.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 16 };
+    private readonly JsonElement _root;
+    private readonly List<ApiError> _errors = [];
+
+    private JsonInput(JsonElement root) => _root = root;
+
+    public static readonly JsonInput Empty = new(default);
+
+    public IReadOnlyList<ApiError> Errors => _errors;
+    public bool IsValid => _errors.Count == 0;
+
+    public void AddError(ApiError error) => _errors.Add(error);
+
+    /// <summary>Reads and parses the body. Returns an error result for anything that is not a JSON object (or empty/null).</summary>
+    public static async Task<(JsonInput? Input, ApiResult? Error)> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        var contentType = request.ContentType ?? "";
+        if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) ||
+            contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, InvalidJson("Expected a JSON body."));
+        }
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        var total = 0;
+        while (true)
+        {
+            var memory = buffer.GetMemory(4096);
+            var read = await request.Body.ReadAsync(memory, ct);
+            if (read == 0)
+            {
+                break;
+            }
+            total += read;
+            if (total > MaxBodyBytes)
+            {
+                return (null, TooLarge());
+            }
+            buffer.Advance(read);
+        }
+
+        if (total == 0 || buffer.WrittenSpan.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return (Empty, null);
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.WrittenMemory, ParseOptions);
+            return document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Object => (new JsonInput(document.RootElement.Clone()), null),
+                JsonValueKind.Null => (Empty, null),
+                _ => (null, InvalidJson("Expected a JSON object.")),
+            };
+        }
+        catch (JsonException)
+        {
+            return (null, InvalidJson("Malformed JSON."));
+        }
+    }
+
+    private static ApiResult InvalidJson(string message) => ApiResult.BadRequest(new ApiError(message, ErrorCodes.InvalidJson));
+    private static ApiResult TooLarge() => ApiResult.BadRequest(new ApiError("The request body is too large.", ErrorCodes.BodyTooLarge));
+
+    private bool TryGet(string name, out JsonElement value)
+    {
+        if (_root.ValueKind == JsonValueKind.Object && _root.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null)
+        {
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    public bool Has(string name) => TryGet(name, out _);
+
+    /// <summary>
+    /// A string field. Missing, null or blank gives <c>required</c> when <paramref name="required"/>;
+    /// a non-string gives <c>invalid</c> with <paramref name="invalidMessage"/>.
+    /// </summary>
+    public string? Text(string name, bool required = true, string invalidMessage = "Enter a valid value.", int maxLength = 1024)
+    {
+        if (!TryGet(name, out var value))
+        {
+            if (required)
+            {
+                _errors.Add(ApiError.Required(name));
+            }
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            _errors.Add(new ApiError(invalidMessage, ErrorCodes.Invalid, name));
+            return null;
+        }
+        var text = value.GetString()!;
+        if (text.Length > maxLength)
+        {
+            _errors.Add(new ApiError($"Ensure this value has at most {maxLength} characters (it has {text.Length}).", "max_length", name));
+            return null;
+        }
+        if (required && string.IsNullOrWhiteSpace(text))
+        {
+            _errors.Add(ApiError.Required(name));
+            return null;
+        }
+        return text;
+    }
+
+    /// <summary>A boolean field; strings and numbers are refused rather than guessed at.</summary>
+    public bool? Flag(string name, bool required = true)
+    {
+        if (!TryGet(name, out var value))
+        {
+            if (required)
+            {
+                _errors.Add(ApiError.Required(name));
+            }
+            return null;
+        }
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+        _errors.Add(new ApiError("Enter a valid boolean.", ErrorCodes.Invalid, name));
+        return null;
+    }
+
+    /// <summary>A list of integer ids (e.g. <c>sessions</c>); anything else in it is an error.</summary>
+    public IReadOnlyList<long>? IdList(string name, int maxCount = 1000)
+    {
+        if (!TryGet(name, out var value))
+        {
+            _errors.Add(ApiError.Required(name));
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > maxCount)
+        {
+            _errors.Add(new ApiError("Enter a list of values.", ErrorCodes.Invalid, name));
+            return null;
+        }
+        var ids = new List<long>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var id))
+            {
+                _errors.Add(new ApiError("Enter a whole number.", ErrorCodes.Invalid, name));
+                return null;
+            }
+            ids.Add(id);
+        }
+        return ids;
+    }
+}

@@ -1,2 +1,0 @@
-namespace Gatehouse;
-internal static class Placeholder { }

@@ -1,0 +1,49 @@
+namespace Gatehouse.Sessions;
+
+/// <summary>The user as the API shows it, loaded with the session in one query.</summary>
+public sealed record SessionUser(long Id, string? Username, string? Email, bool HasUsablePassword);
+
+/// <summary>A session row as read on each request (no change tracking).</summary>
+public sealed class LoadedSession
+{
+    private readonly long _id;
+
+    /// <summary>The row's id; for a session created in this request, known once it is saved.</summary>
+    public long Id { get => Created?.Id ?? _id; init => _id = value; }
+    internal Storage.Entities.Session? Created { get; init; }
+    public required DateTime CreatedAt { get; init; }
+    public required SessionUser? User { get; init; }
+    public required string? StateJson { get; init; }
+
+    private SessionState? _state;
+    public SessionState State => _state ??= SessionState.Parse(StateJson);
+}
+
+/// <summary>
+/// Per-request authentication state, filled by <see cref="SessionEndpointFilter"/> before a handler
+/// runs and read by it afterwards to write cookies and <c>meta.session_token</c>.
+/// </summary>
+public sealed class AuthContext
+{
+    public ClientKind Client { get; set; }
+    public LoadedSession? Session { get; set; }
+    public string Ip { get; set; } = "";
+    public string UserAgent { get; set; } = "";
+
+    /// <summary>A token created or rotated by this request; goes to meta.session_token (app) or the cookie (browser).</summary>
+    public string? IssuedToken { get; set; }
+    /// <summary>The browser session was ended; the cookie is cleared.</summary>
+    public bool SessionEnded { get; set; }
+    /// <summary>Django rotates the CSRF token at login.</summary>
+    public bool RotateCsrf { get; set; }
+
+    public SessionUser? User => Session?.User;
+    public bool IsAuthenticated => Session?.User is not null;
+
+    /// <summary>The pending flow of this session, if any and not expired.</summary>
+    public PendingFlow? PendingAt(DateTime now)
+    {
+        var pending = Session?.User is null ? Session?.State.Pending : null;
+        return pending is not null && pending.ExpiresAt > now ? pending : null;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Gatehouse.Configuration;
+using Gatehouse.Http;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Sessions;
+
+/// <summary>
+/// The authentication-related responses: 200 with user and methods, 401 with the flows a client can
+/// start (and the pending one), 401 asking for reauthentication, 410 for a dead app session.
+/// </summary>
+public sealed class AuthResponses(IOptions<AccountOptions> accountOptions, TimeProvider time)
+{
+    private readonly AccountOptions _account = accountOptions.Value;
+
+    public ApiResult Authenticated(AuthContext auth) =>
+        new(StatusCodes.Status200OK, w => WriteAuthenticatedData(w, auth.User!, auth.Session!.State.Methods, null))
+        {
+            IsAuthenticated = AuthenticatedFlag.True,
+        };
+
+    public ApiResult Unauthenticated(AuthContext auth) =>
+        new(StatusCodes.Status401Unauthorized, w => WriteFlows(w, auth.PendingAt(time.GetUtcNow().UtcDateTime)))
+        {
+            IsAuthenticated = AuthenticatedFlag.False,
+        };
+
+    /// <summary>Authenticated when the session has a user, otherwise the 401 with flows.</summary>
+    public ApiResult Current(AuthContext auth) => auth.IsAuthenticated ? Authenticated(auth) : Unauthenticated(auth);
+
+    public ApiResult SessionGone() =>
+        new(StatusCodes.Status410Gone, w => WriteFlows(w, null)) { IsAuthenticated = AuthenticatedFlag.Null };
+
+    public ApiResult ReauthenticationRequired(AuthContext auth) =>
+        new(StatusCodes.Status401Unauthorized, w => WriteAuthenticatedData(w, auth.User!, auth.Session!.State.Methods, writer =>
+        {
+            writer.WriteStartArray("flows");
+            if (auth.User!.HasUsablePassword)
+            {
+                WriteFlow(writer, "reauthenticate");
+            }
+            writer.WriteEndArray();
+        }))
+        {
+            IsAuthenticated = AuthenticatedFlag.True,
+        };
+
+    /// <summary>Whether the session authenticated recently enough for a sensitive action (allauth: the last method's time).</summary>
+    public bool IsRecentlyAuthenticated(AuthContext auth)
+    {
+        if (auth.User is { HasUsablePassword: false })
+        {
+            return true; // no way to reauthenticate yet: allauth lets such users through
+        }
+        var methods = auth.Session?.State.Methods;
+        if (methods is not { Count: > 0 })
+        {
+            return false;
+        }
+        var last = DateTimeOffset.UnixEpoch.AddSeconds(methods[^1].At);
+        return time.GetUtcNow() - last < _account.ReauthenticationTimeout;
+    }
+
+    public static void WriteUser(Utf8JsonWriter w, SessionUser user)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("id", user.Id);
+        w.WriteString("display", user.Username ?? user.Email ?? user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (user.Email is not null)
+        {
+            w.WriteString("email", user.Email);
+        }
+        w.WriteBoolean("has_usable_password", user.HasUsablePassword);
+        if (user.Username is not null)
+        {
+            w.WriteString("username", user.Username);
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteAuthenticatedData(Utf8JsonWriter w, SessionUser user, List<AuthMethod> methods, Action<Utf8JsonWriter>? extra)
+    {
+        w.WriteStartObject();
+        w.WritePropertyName("user");
+        WriteUser(w, user);
+        w.WriteStartArray("methods");
+        foreach (var method in methods)
+        {
+            w.WriteStartObject();
+            w.WriteString("method", method.Method);
+            w.WriteNumber("at", method.At);
+            if (method.Email is not null)
+            {
+                w.WriteString("email", method.Email);
+            }
+            if (method.Username is not null)
+            {
+                w.WriteString("username", method.Username);
+            }
+            if (method.Reauthenticated == true)
+            {
+                w.WriteBoolean("reauthenticated", true);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        extra?.Invoke(w);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The flows a client may start, in allauth's order, with the pending stage marked: a stage that is
+    /// also a startable flow (login_by_code) is marked in place, any other is appended (verify_email).
+    /// </summary>
+    private void WriteFlows(Utf8JsonWriter w, PendingFlow? pending)
+    {
+        var stage = pending?.CurrentStage;
+        w.WriteStartObject();
+        w.WriteStartArray("flows");
+        WriteFlow(w, "login");
+        if (_account.LoginByCodeEnabled)
+        {
+            WriteFlow(w, "login_by_code", stage == Stages.LoginByCode);
+        }
+        if (_account.IsOpenForSignup)
+        {
+            WriteFlow(w, "signup");
+        }
+        if (_account.PasswordResetByCodeEnabled)
+        {
+            WriteFlow(w, Stages.PasswordResetByCode, stage == Stages.PasswordResetByCode);
+        }
+        if (stage is not null && stage is not (Stages.LoginByCode or Stages.PasswordResetByCode))
+        {
+            WriteFlow(w, stage, pending: true);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteFlow(Utf8JsonWriter w, string id, bool pending = false)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        if (pending)
+        {
+            w.WriteBoolean("is_pending", true);
+        }
+        w.WriteEndObject();
+    }
+
+    public static double Epoch(DateTimeOffset at) => (at - DateTimeOffset.UnixEpoch).TotalSeconds;
+}

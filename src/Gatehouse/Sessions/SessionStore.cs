@@ -1,0 +1,128 @@
+using Gatehouse.Configuration;
+using Gatehouse.Security;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Sessions;
+
+/// <summary>
+/// Finds, starts, rotates and ends sessions. Reads are one indexed, untracked query; writes are added to
+/// the request's DbContext so they commit together with the flow's other changes.
+/// </summary>
+public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOptions<SessionOptions> options)
+{
+    // One round trip: the session, its user and the primary address, by the token's hash. Sessions of
+    // deactivated users are not found, so they end everywhere at once.
+    private static readonly Func<GatehouseDbContext, byte[], DateTime, string, Task<LoadedSession?>> FindQuery =
+        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, DateTime now, string client) =>
+            db.Sessions.AsNoTracking()
+                .Where(s => s.TokenHash == hash && s.ExpiresAt > now && s.Client == client && (s.UserId == null || s.User!.IsActive))
+                .Select(s => new LoadedSession
+                {
+                    Id = s.Id,
+                    CreatedAt = s.CreatedAt,
+                    StateJson = s.State,
+                    User = s.User == null
+                        ? null
+                        : new SessionUser(
+                            s.User.Id,
+                            s.User.Username,
+                            s.User.EmailAddresses.Where(e => e.IsPrimary).Select(e => e.Email).FirstOrDefault(),
+                            s.User.PasswordHash != null && !s.User.PasswordHash.StartsWith("!")), // CA1866: EF translates the string overload
+                })
+                .FirstOrDefault());
+
+    public Task<LoadedSession?> FindAsync(string token, ClientKind client) =>
+        FindQuery(db, Secrets.Sha256(token), time.GetUtcNow().UtcDateTime, client.Wire());
+
+    /// <summary>
+    /// Starts a new session (new token) for <paramref name="user"/> or for an anonymous pending flow, and
+    /// drops the request's current one: a token seen before login is never the one that is authenticated.
+    /// </summary>
+    public void Start(AuthContext auth, SessionUser? user, SessionState state)
+    {
+        if (auth.Session is { } current && current.Created is null)
+        {
+            RemoveById(current.Id);
+        }
+        var token = Secrets.NewSessionToken();
+        var now = time.GetUtcNow().UtcDateTime;
+        var entity = new Session
+        {
+            TokenHash = Secrets.Sha256(token),
+            Client = auth.Client.Wire(),
+            UserId = user?.Id,
+            State = state.Serialize(),
+            CreatedAt = now,
+            LastSeenAt = now,
+            ExpiresAt = now + options.Value.Lifetime,
+            Ip = auth.Ip,
+            UserAgent = auth.UserAgent,
+        };
+        db.Sessions.Add(entity);
+        auth.IssuedToken = token;
+        auth.RotateCsrf = user is not null;
+        auth.Session = new LoadedSession { Created = entity, CreatedAt = now, User = user, StateJson = entity.State };
+    }
+
+    /// <summary>Keeps the session and its token, replacing its state (e.g. a new pending flow).</summary>
+    public void SaveState(AuthContext auth, SessionState state)
+    {
+        if (auth.Session is null)
+        {
+            Start(auth, null, state);
+            return;
+        }
+        var json = state.Serialize();
+        if (auth.Session.Created is { } created)
+        {
+            created.State = json;
+        }
+        else
+        {
+            var stub = Stub(auth.Session.Id);
+            stub.State = json;
+            db.Entry(stub).Property(s => s.State).IsModified = true;
+        }
+        auth.Session = new LoadedSession
+        {
+            Id = auth.Session.Id, Created = auth.Session.Created, CreatedAt = auth.Session.CreatedAt,
+            User = auth.Session.User, StateJson = json,
+        };
+    }
+
+    /// <summary>Ends the request's session (logout).</summary>
+    public void End(AuthContext auth)
+    {
+        if (auth.Session is { } current)
+        {
+            RemoveById(current.Id);
+            auth.Session = null;
+        }
+        auth.SessionEnded = true;
+    }
+
+    /// <summary>Ends all of a user's sessions except <paramref name="keepId"/>; runs immediately.</summary>
+    public Task<int> EndOthersAsync(long userId, long? keepId, CancellationToken ct) =>
+        db.Sessions.Where(s => s.UserId == userId && s.Id != (keepId ?? -1)).ExecuteDeleteAsync(ct);
+
+    private void RemoveById(long id)
+    {
+        var tracked = db.Sessions.Local.FirstOrDefault(s => s.Id == id);
+        db.Sessions.Remove(tracked ?? Stub(id));
+    }
+
+    private Session Stub(long id)
+    {
+        var stub = db.Sessions.Local.FirstOrDefault(s => s.Id == id);
+        if (stub is not null)
+        {
+            return stub;
+        }
+        stub = new Session { Id = id, TokenHash = [], Client = "", Ip = "", UserAgent = "" };
+        db.Sessions.Attach(stub);
+        return stub;
+    }
+}

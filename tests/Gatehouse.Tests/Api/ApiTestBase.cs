@@ -1,0 +1,65 @@
+using Gatehouse.Sessions;
+using Gatehouse.Tests.Infrastructure;
+
+namespace Gatehouse.Tests.Api;
+
+/// <summary>
+/// Base of the headless API tests. Each test starts its own server on the database of the derived
+/// class (SQLite or PostgreSQL); tests are theories over both client kinds.
+/// </summary>
+public abstract class ApiTestBase(DatabaseKind database) : IAsyncLifetime
+{
+    private readonly List<GatehouseApp> _apps = [];
+
+    public static TheoryData<ClientKind> Clients => new() { ClientKind.App, ClientKind.Browser };
+
+    protected DatabaseKind Database { get; } = database;
+
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    protected async Task<GatehouseApp> StartAsync(IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        var app = await GatehouseApp.StartAsync(Database, settings);
+        _apps.Add(app);
+        return app;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    protected const string Password = "Tr0ub4dor&3-horse";
+
+    /// <summary>Signs a user up and verifies the address through the mailed link; leaves the client logged in.</summary>
+    protected static async Task<ApiClient> SignedUpAndVerifiedAsync(GatehouseApp app, ClientKind kind, string email, string password = Password)
+    {
+        var client = app.Client(kind);
+        var signup = await client.PostAsync("auth/signup", new { email, password });
+        Assert.Equal(401, signup.StatusCode);
+        var key = await VerificationKeyAsync(app, email);
+        var verified = await client.PostAsync("auth/email/verify", new { key });
+        Assert.Equal(200, verified.StatusCode);
+        return client;
+    }
+
+    /// <summary>The key of the newest verification link mailed to <paramref name="email"/>.</summary>
+    protected static async Task<string> VerificationKeyAsync(GatehouseApp app, string email)
+    {
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(email) && m.Subject.Contains("Confirm Your Email", StringComparison.Ordinal));
+        app.Mail.Clear();
+        return KeyFromUrl(mail.FirstUrl());
+    }
+
+    protected static string KeyFromUrl(string url) => Uri.UnescapeDataString(url[(url.LastIndexOf('/') + 1)..]);
+}

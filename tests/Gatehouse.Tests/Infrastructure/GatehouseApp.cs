@@ -1,0 +1,126 @@
+using System.Net;
+using Gatehouse.Email;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Tests.Infrastructure;
+
+public enum DatabaseKind { Sqlite, Postgres }
+
+/// <summary>
+/// One Gatehouse server per test: the real HTTP pipeline (WebApplicationFactory over the real host),
+/// its own database (a fresh SQLite file or a fresh PostgreSQL database, migrated by the product's own
+/// migrator), real SMTP delivery to a catcher, and a clock the test moves.
+/// </summary>
+public sealed class GatehouseApp : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly string? _sqliteDirectory;
+    private readonly string? _postgresConnectionString;
+
+    public SmtpCatcher Mail { get; }
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public DatabaseKind Database { get; }
+
+    private GatehouseApp(DatabaseKind database, string connectionString, string? sqliteDirectory, IDictionary<string, string?>? settings)
+    {
+        Database = database;
+        _sqliteDirectory = sqliteDirectory;
+        _postgresConnectionString = database == DatabaseKind.Postgres ? connectionString : null;
+        Mail = SmtpCatcher.Start();
+        _settings = new Dictionary<string, string?>
+        {
+            ["Gatehouse:SecretKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7 + 1)).ToArray()),
+            ["Gatehouse:Database:Provider"] = database.ToString(),
+            ["Gatehouse:Database:ConnectionString"] = connectionString,
+            ["Gatehouse:Database:AutoMigrate"] = "false",
+            ["Gatehouse:Email:Delivery"] = "Smtp",
+            ["Gatehouse:Email:Smtp:Host"] = Mail.Host,
+            ["Gatehouse:Email:Smtp:Port"] = Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Gatehouse:Email:From"] = "Gatehouse <noreply@gatehouse.test>",
+            ["Gatehouse:Email:OutboxPollInterval"] = "00:00:00.200",
+            ["Gatehouse:Passwords:Iterations"] = "1000",
+            ["Gatehouse:RateLimits:Enabled"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, IDictionary<string, string?>? settings = null)
+    {
+        GatehouseApp app;
+        if (database == DatabaseKind.Postgres)
+        {
+            var connectionString = await PostgresServer.CreateDatabaseAsync("gatehouse_test");
+            app = new GatehouseApp(database, connectionString + ";Maximum Pool Size=20", null, settings);
+        }
+        else
+        {
+            var directory = Directory.CreateTempSubdirectory("gatehouse-test-").FullName;
+            app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, settings);
+        }
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync();
+        }
+        return app;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+    }
+
+    /// <summary>A client of the given kind that keeps its session (token or cookies) between calls.</summary>
+    public ApiClient Client(ClientKind kind, string userAgent = "gatehouse-tests")
+    {
+        var cookies = new CookieContainer();
+        var http = CreateDefaultClient(new Uri("http://localhost"), new CookieContainerHandler(cookies));
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
+        return new ApiClient(kind, http, cookies);
+    }
+
+    /// <summary>Runs a query against the app's database in a fresh scope.</summary>
+    public async Task<T> DbAsync<T>(Func<GatehouseDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<GatehouseDbContext>());
+    }
+
+    /// <summary>Delivers whatever the outbox holds now, without waiting for the worker's next pass.</summary>
+    public Task<int> DrainOutboxAsync() => Services.GetRequiredService<OutboxWorker>().DeliverDueAsync(CancellationToken.None);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Mail.DisposeAsync();
+        if (_postgresConnectionString is not null)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await PostgresServer.DropDatabaseAsync(_postgresConnectionString);
+        }
+        if (_sqliteDirectory is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_sqliteDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a file still open on a slow shutdown; the temp folder is cleaned by the OS
+            }
+        }
+    }
+}
