@@ -40,7 +40,7 @@ public static class GatehouseServiceCollectionExtensions
         Bind<HttpOptions, HttpOptionsValidator>(services, configuration, HttpOptions.Section);
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section));
         services.AddOptions<FrontendOptions>().Bind(configuration.GetSection(FrontendOptions.Section));
-        services.AddOptions<PasswordOptions>().Bind(configuration.GetSection("Gatehouse:Passwords"));
+        Bind<PasswordOptions, PasswordOptionsValidator>(services, configuration, "Gatehouse:Passwords");
         services.AddOptions<GatehouseOptions>()
             .Bind(configuration.GetSection(GatehouseOptions.Section))
             .PostConfigure<IHostEnvironment>((options, environment) =>
@@ -111,7 +111,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<ManageEmailFlow>();
         services.AddScoped<SessionsFlow>();
 
-        services.AddCors(cors => cors.AddPolicy(CorsPolicy, _ => { }));
+        services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
             .Configure<IOptions<HttpOptions>>((cors, http) => cors.AddPolicy(CorsPolicy, policy => policy
                 .WithOrigins(http.Value.CorsOrigins)

@@ -133,3 +133,28 @@ internal sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+internal sealed class PasswordOptionsValidator : IValidateOptions<Security.Passwords.PasswordOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Security.Passwords.PasswordOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Iterations is < 1 or > Security.Passwords.DjangoPasswordHasher.MaxIterations)
+        {
+            failures.Add($"Gatehouse:Passwords:Iterations must be between 1 and {Security.Passwords.DjangoPasswordHasher.MaxIterations} (Django's default is 1000000).");
+        }
+        if (options.MaxConcurrentHashes < 0)
+        {
+            failures.Add("Gatehouse:Passwords:MaxConcurrentHashes must be 0 (cores - 1) or a positive number.");
+        }
+        if (options.MinLength < 1)
+        {
+            failures.Add("Gatehouse:Passwords:MinLength must be at least 1.");
+        }
+        if (options.MaxSimilarity is < 0.1 or > 1.0)
+        {
+            failures.Add("Gatehouse:Passwords:MaxSimilarity must be between 0.1 and 1.0 (Django's default is 0.7).");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
