@@ -75,6 +75,8 @@ public static class GatehouseServiceCollectionExtensions
             }
         });
         services.AddScoped<SchemaMigrator>();
+        services.AddSingleton<MaintenanceWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<MaintenanceWorker>());
 
         services.AddGatehousePasswords();
         services.AddSingleton<CodeHasher>();

@@ -24,6 +24,10 @@ public static class ErrorCodes
     public const string MaxEmailAddresses = "max_email_addresses";
     public const string DuplicateEmail = "duplicate_email";
     public const string UnknownEmail = "unknown_email";
+    public const string InvalidLogin = "invalid_login";
+    public const string InvalidChoice = "invalid_choice";
+    public const string MaxLength = "max_length";
+    public const string MinLength = "min_length";
 
     // Gatehouse's own codes (allauth answers these cases with HTML pages or a 500).
     public const string InvalidJson = "invalid_json";

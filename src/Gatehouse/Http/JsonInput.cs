@@ -115,7 +115,7 @@ public sealed class JsonInput
         var text = value.GetString()!;
         if (text.Length > maxLength)
         {
-            _errors.Add(new ApiError($"Ensure this value has at most {maxLength} characters (it has {text.Length}).", "max_length", name));
+            _errors.Add(new ApiError($"Ensure this value has at most {maxLength} characters (it has {text.Length}).", ErrorCodes.MaxLength, name));
             return null;
         }
         if (required && string.IsNullOrWhiteSpace(text))

@@ -41,7 +41,7 @@ public sealed class SessionsFlow(GatehouseDbContext db, AuthContext auth, AuthRe
         if (ids!.Where(id => !known.Contains(id)).Select(id => (long?)id).FirstOrDefault() is { } unknown)
         {
             return ApiResult.BadRequest(new ApiError(
-                $"Select a valid choice. {unknown.ToString(CultureInfo.InvariantCulture)} is not one of the available choices.", "invalid_choice", "sessions"));
+                $"Select a valid choice. {unknown.ToString(CultureInfo.InvariantCulture)} is not one of the available choices.", ErrorCodes.InvalidChoice, "sessions"));
         }
 
         var userId = auth.User!.Id;

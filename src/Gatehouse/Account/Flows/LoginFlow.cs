@@ -79,7 +79,7 @@ public sealed class LoginFlow(
             var hasUsername = input.Has("username");
             if (hasEmail == hasUsername)
             {
-                input.AddError(new ApiError("Invalid login.", "invalid_login"));
+                input.AddError(new ApiError("Invalid login.", ErrorCodes.InvalidLogin));
                 return (null, null);
             }
             return hasEmail ? (ReadEmail(input), null) : (null, input.Text("username", maxLength: 150));

@@ -63,19 +63,30 @@ public sealed class SignupFlow(
         }
 
         var hash = await hasher.HashAsync(password!, ct);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            return await CreateAsync(email, username, hash, ct);
-        }
-        catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
-        {
-            // Lost a race with a concurrent signup: answer exactly as a duplicate would be answered.
-            db.ChangeTracker.Clear();
-            if (UniqueViolation.On(ex, "username_normalized") && username is not null)
+            try
             {
-                return ApiResult.BadRequest(new ApiError("A user with that username already exists.", ErrorCodes.UsernameTaken, "username"));
+                return await CreateAsync(email, username, hash, ct);
             }
-            return await DuplicateEmailAsync(email!, ct);
+            catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
+            {
+                // Lost a race with a concurrent signup: answer exactly as a duplicate would be answered.
+                db.ChangeTracker.Clear();
+                if (!UniqueViolation.On(ex, "username_normalized"))
+                {
+                    return await DuplicateEmailAsync(email!, ct);
+                }
+                if (username is not null)
+                {
+                    return ApiResult.BadRequest(new ApiError("A user with that username already exists.", ErrorCodes.UsernameTaken, "username"));
+                }
+                if (attempt == 3)
+                {
+                    throw;
+                }
+                // A generated username was taken meanwhile: generate another.
+            }
         }
     }
 
@@ -168,7 +179,7 @@ public sealed class SignupFlow(
     {
         if (username.Length < _options.UsernameMinLength)
         {
-            input.AddError(new ApiError($"Ensure this value has at least {_options.UsernameMinLength} characters (it has {username.Length}).", "min_length", "username"));
+            input.AddError(new ApiError($"Ensure this value has at least {_options.UsernameMinLength} characters (it has {username.Length}).", ErrorCodes.MinLength, "username"));
         }
         else if (!UserDirectory.IsValidUsername(username))
         {
