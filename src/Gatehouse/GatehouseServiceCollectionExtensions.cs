@@ -39,7 +39,7 @@ public static class GatehouseServiceCollectionExtensions
         Bind<RateLimitOptions, RateLimitOptionsValidator>(services, configuration, RateLimitOptions.Section);
         Bind<HttpOptions, HttpOptionsValidator>(services, configuration, HttpOptions.Section);
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section));
-        services.AddOptions<FrontendOptions>().Bind(configuration.GetSection(FrontendOptions.Section));
+        Bind<FrontendOptions, FrontendOptionsValidator>(services, configuration, FrontendOptions.Section);
         Bind<PasswordOptions, PasswordOptionsValidator>(services, configuration, "Gatehouse:Passwords");
         services.AddOptions<GatehouseOptions>()
             .Bind(configuration.GetSection(GatehouseOptions.Section))

@@ -13,7 +13,9 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Http:TrustedProxies:0", "not-an-ip", "Gatehouse:Email:From", "a@b.example", "Gatehouse:Http:TrustedProxies")]
     [InlineData("Gatehouse:Passwords:Iterations", "0", "Gatehouse:Email:From", "a@b.example", "Gatehouse:Passwords:Iterations")]
     [InlineData("Gatehouse:SecretKey", "c2hvcnQ=", "Gatehouse:Email:From", "a@b.example", "Gatehouse:SecretKey")]
-    public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string value, string key2, string value2, string named)
+    [InlineData("Gatehouse:FrontendUrls:BaseUrl", null, "Gatehouse:Email:From", "a@b.example", "Gatehouse:FrontendUrls:BaseUrl")]
+    [InlineData("Gatehouse:FrontendUrls:AccountConfirmEmail", "/verify", "Gatehouse:Email:From", "a@b.example", "Gatehouse:FrontendUrls:AccountConfirmEmail")]
+    public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string key2, string value2, string named)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
@@ -22,7 +24,7 @@ public sealed class ConfigurationValidationTests
         });
         var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException
             ?? (error as AggregateException)?.InnerExceptions.OfType<OptionsValidationException>().FirstOrDefault();
-        Assert.NotNull(validation);
+        Assert.True(validation is not null, error.ToString());
         Assert.Contains(named, validation.Message, StringComparison.Ordinal);
     }
 }

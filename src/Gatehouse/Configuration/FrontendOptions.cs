@@ -7,8 +7,21 @@ namespace Gatehouse.Configuration;
 public sealed class FrontendOptions
 {
     public const string Section = "Gatehouse:FrontendUrls";
+    /// <summary>
+    /// Scheme and host that relative templates are joined to, e.g. "https://app.example.com". Required
+    /// outside Development: taking the host from the request would let anyone who sends a reset request
+    /// with a forged Host header receive the victim's reset link (password-reset poisoning).
+    /// </summary>
+    public string? BaseUrl { get; set; }
     public string AccountConfirmEmail { get; set; } = "/account/verify-email/{key}";
     public string AccountResetPasswordFromKey { get; set; } = "/account/password/reset/key/{key}";
     public string AccountResetPassword { get; set; } = "/account/password/reset";
     public string AccountSignup { get; set; } = "/account/signup";
+
+    /// <summary>
+    /// Whether a template is a full URL (any scheme, e.g. https:// or an app's myapp://). Checked by
+    /// hand: on Unix, Uri.TryCreate takes "/account/..." for an absolute file URI.
+    /// </summary>
+    public static bool IsAbsolute(string template) =>
+        !template.StartsWith('/') && Uri.TryCreate(template, UriKind.Absolute, out _);
 }

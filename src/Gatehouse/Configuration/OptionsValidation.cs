@@ -1,6 +1,7 @@
 using System.Net.Mail;
 using Gatehouse.Http;
 using Gatehouse.RateLimiting;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Configuration;
@@ -154,6 +155,34 @@ internal sealed class PasswordOptionsValidator : IValidateOptions<Security.Passw
         if (options.MaxSimilarity is < 0.1 or > 1.0)
         {
             failures.Add("Gatehouse:Passwords:MaxSimilarity must be between 0.1 and 1.0 (Django's default is 0.7).");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal sealed class FrontendOptionsValidator(IHostEnvironment environment) : IValidateOptions<FrontendOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FrontendOptions options)
+    {
+        var failures = new List<string>();
+        if (options.BaseUrl is { } baseUrl &&
+            (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            failures.Add($"Gatehouse:FrontendUrls:BaseUrl must be an absolute http(s) URL such as https://app.example.com (got \"{baseUrl}\").");
+        }
+        var templates = new[] { options.AccountConfirmEmail, options.AccountResetPasswordFromKey, options.AccountResetPassword, options.AccountSignup };
+        var relative = templates.Any(t => !FrontendOptions.IsAbsolute(t));
+        if (relative && options.BaseUrl is null && !environment.IsDevelopment())
+        {
+            failures.Add("Gatehouse:FrontendUrls:BaseUrl is not set but the frontend URL templates are relative: set it to your frontend's " +
+                "origin (e.g. https://app.example.com) so links in mails never take their host from a request header.");
+        }
+        foreach (var (setting, template) in new[] { ("AccountConfirmEmail", options.AccountConfirmEmail), ("AccountResetPasswordFromKey", options.AccountResetPasswordFromKey) })
+        {
+            if (!template.Contains("{key}", StringComparison.Ordinal))
+            {
+                failures.Add($"Gatehouse:FrontendUrls:{setting} must contain {{key}} (got \"{template}\").");
+            }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

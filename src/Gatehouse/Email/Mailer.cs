@@ -34,8 +34,8 @@ public sealed class Mailer
 
     public void Enqueue(string to, string template, Dictionary<string, string> values)
     {
-        var request = _http.HttpContext?.Request;
-        var host = request?.Host.Value ?? "localhost";
+        // The site's name: configured, else the frontend's host, else (Development) the request's host.
+        var host = _frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : _http.HttpContext?.Request.Host.Value ?? "localhost";
         values.TryAdd("site_name", _options.SiteName ?? host);
         values.TryAdd("site_domain", _options.SiteName ?? host);
         var mail = MailTemplates.Render(template, values);
@@ -57,18 +57,19 @@ public sealed class Mailer
     }
 
     /// <summary>
-    /// A link for a mail from one of the frontend URL templates; a relative template takes the scheme and
-    /// host of the request. The key is percent-encoded.
+    /// A link for a mail from one of the frontend URL templates; a relative template is joined to
+    /// <see cref="FrontendOptions.BaseUrl"/> (in Development, to the request's scheme and host). The key
+    /// is percent-encoded.
     /// </summary>
     public string Link(string template, string? key = null)
     {
         var path = key is null ? template : template.Replace("{key}", Uri.EscapeDataString(key), StringComparison.Ordinal);
-        if (Uri.TryCreate(path, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
+        if (FrontendOptions.IsAbsolute(path))
         {
             return path;
         }
         var request = _http.HttpContext?.Request;
-        var origin = request is null ? "http://localhost" : $"{request.Scheme}://{request.Host}";
+        var origin = _frontend.BaseUrl?.TrimEnd('/') ?? (request is null ? "http://localhost" : $"{request.Scheme}://{request.Host}");
         return origin + (path.StartsWith('/') ? path : "/" + path);
     }
 }

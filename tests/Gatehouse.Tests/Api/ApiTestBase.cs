@@ -62,4 +62,26 @@ public abstract class ApiTestBase(DatabaseKind database) : IAsyncLifetime
     }
 
     protected static string KeyFromUrl(string url) => Uri.UnescapeDataString(url[(url.LastIndexOf('/') + 1)..]);
+
+    /// <summary>A new client of <paramref name="kind"/> logged in with the password (asserts the 200).</summary>
+    protected static async Task<ApiClient> LoggedInAsync(GatehouseApp app, ClientKind kind, string email, string password = Password, string userAgent = "gatehouse-tests")
+    {
+        var client = app.Client(kind, userAgent);
+        var login = await client.PostAsync("auth/login", new { email, password });
+        Assert.Equal(200, login.StatusCode);
+        return client;
+    }
+
+    /// <summary>Waits for a mail to <paramref name="email"/> whose subject contains <paramref name="subject"/>, then forgets all caught mail.</summary>
+    protected static async Task<CaughtMail> MailToAsync(GatehouseApp app, string email, string subject)
+    {
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(email) && m.Subject.Contains(subject, StringComparison.Ordinal));
+        app.Mail.Clear();
+        return mail;
+    }
+
+    /// <summary>How many mails to <paramref name="email"/> with <paramref name="subject"/> in their subject the outbox holds (sent or not).</summary>
+    protected static Task<int> OutboxCountAsync(GatehouseApp app, string email, string subject) =>
+        app.DbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+            db.OutboxMessages, m => m.ToAddress == email && m.Subject.Contains(subject)));
 }

@@ -2,11 +2,14 @@ using System.Net;
 using Gatehouse.Email;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Infrastructure;
 
@@ -26,10 +29,21 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     public SmtpCatcher Mail { get; }
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
     public DatabaseKind Database { get; }
+    /// <summary>The database this app runs on; another app may be started on it (see the StartAsync overload).</summary>
+    public string ConnectionString { get; }
+    /// <summary>Every log line the app wrote (at the configured levels).</summary>
+    public LogCapture Logs { get; } = new();
+
+    /// <summary>
+    /// Setting read by the harness, not by Gatehouse: the peer address every request appears to come
+    /// from. TestServer leaves Connection.RemoteIpAddress null (Gatehouse then records "unknown").
+    /// </summary>
+    public const string RemoteIpSetting = "Tests:RemoteIp";
 
     private GatehouseApp(DatabaseKind database, string connectionString, string? sqliteDirectory, IDictionary<string, string?>? settings)
     {
         Database = database;
+        ConnectionString = connectionString;
         _sqliteDirectory = sqliteDirectory;
         _postgresConnectionString = database == DatabaseKind.Postgres ? connectionString : null;
         Mail = SmtpCatcher.Start();
@@ -43,6 +57,7 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             ["Gatehouse:Email:Smtp:Host"] = Mail.Host,
             ["Gatehouse:Email:Smtp:Port"] = Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gatehouse:Email:From"] = "Gatehouse <noreply@gatehouse.test>",
+            ["Gatehouse:FrontendUrls:BaseUrl"] = "http://localhost",
             ["Gatehouse:Email:OutboxPollInterval"] = "00:00:00.200",
             ["Gatehouse:Passwords:Iterations"] = "1000",
             ["Gatehouse:RateLimits:Enabled"] = "false",
@@ -68,18 +83,43 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             var directory = Directory.CreateTempSubdirectory("gatehouse-test-").FullName;
             app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, settings);
         }
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync();
-        }
+        await MigrateAsync(app);
         return app;
+    }
+
+    /// <summary>
+    /// Starts another app on an existing database (e.g. a second node, or a restart). This app does
+    /// not own the database: it neither drops nor deletes it when disposed.
+    /// </summary>
+    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, string connectionString, IDictionary<string, string?>? settings = null)
+    {
+        var app = new GatehouseApp(database, connectionString, null, settings);
+        app._ownsDatabase = false;
+        await MigrateAsync(app);
+        return app;
+    }
+
+    private bool _ownsDatabase = true;
+
+    private static async Task MigrateAsync(GatehouseApp app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton<ILoggerProvider>(Logs);
+            if (_settings.GetValueOrDefault(RemoteIpSetting) is { Length: > 0 } remoteIp)
+            {
+                services.AddTransient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp)));
+            }
+        });
     }
 
     /// <summary>A client of the given kind that keeps its session (token or cookies) between calls.</summary>
@@ -105,12 +145,12 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         await Mail.DisposeAsync();
-        if (_postgresConnectionString is not null)
+        if (_postgresConnectionString is not null && _ownsDatabase)
         {
             Npgsql.NpgsqlConnection.ClearAllPools();
             await PostgresServer.DropDatabaseAsync(_postgresConnectionString);
         }
-        if (_sqliteDirectory is not null)
+        if (_sqliteDirectory is not null && _ownsDatabase)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try
@@ -122,5 +162,18 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
                 // a file still open on a slow shutdown; the temp folder is cleaned by the OS
             }
         }
+    }
+
+    private sealed class RemoteIpStartupFilter(IPAddress address) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((HttpContext context, RequestDelegate nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress ??= address;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 }

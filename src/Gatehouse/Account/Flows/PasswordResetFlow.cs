@@ -109,11 +109,12 @@ public sealed class PasswordResetFlow(
             return ApiResult.TooManyRequests();
         }
         var (user, error) = await ResolveAsync(key, ct);
+        // Saved on failure too: a wrong code counts as an attempt (or ends the flow) on GET as on POST.
+        await db.SaveChangesAsync(ct);
         if (error is not null)
         {
             return error;
         }
-        await db.SaveChangesAsync(ct);
         return ApiResult.Ok(w =>
         {
             w.WriteStartObject();

@@ -1,0 +1,45 @@
+using Gatehouse.Sessions;
+using Gatehouse.Tests.Infrastructure;
+
+namespace Gatehouse.Tests.Api;
+
+public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(database)
+{
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ResetLink_WithForgedHostHeader_StillPointsAtTheConfiguredFrontend(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:FrontendUrls:BaseUrl"] = "https://app.example.com" });
+        await SignedUpAndVerifiedAsync(app, kind, "alice@example.com");
+        var attacker = app.Client(kind);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, attacker.Prefix + "auth/password/request")
+        {
+            Content = new StringContent("""{"email":"alice@example.com"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Host = "evil.example";
+        var response = await attacker.SendRawAsync(request);
+
+        Assert.Equal(200, response.StatusCode);
+        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset", StringComparison.Ordinal));
+        Assert.StartsWith("https://app.example.com/account/password/reset/key/", mail.FirstUrl(), StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.example", mail.TextBody, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task AbsoluteTemplate_IsUsedAsGiven_WithTheKeyPercentEncoded(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:FrontendUrls:AccountConfirmEmail"] = "myapp://verify?key={key}",
+        });
+        var client = app.Client(kind);
+        await client.PostAsync("auth/signup", new { email = "bob@example.com", password = Password });
+
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("bob@example.com"));
+        Assert.Contains("go to myapp://verify?key=", mail.TextBody, StringComparison.Ordinal);
+        Assert.NotNull(mail.HtmlBody);
+    }
+}
+
+public sealed class SqliteMailLinkTests() : MailLinkTests(DatabaseKind.Sqlite);
+public sealed class PostgresMailLinkTests() : MailLinkTests(DatabaseKind.Postgres);
