@@ -53,8 +53,7 @@ public static class GatehouseServiceCollectionExtensions
                 }
                 else if (environment.IsDevelopment())
                 {
-                    // Development only: codes issued before a restart stop matching, which is harmless there.
-                    options.SecretKeyBytes = RandomNumberGenerator.GetBytes(32);
+                    options.SecretKeyBytes = DevelopmentSecret(environment);
                 }
             })
             .ValidateOnStart();
@@ -75,11 +74,13 @@ public static class GatehouseServiceCollectionExtensions
             }
         });
         services.AddScoped<SchemaMigrator>();
+        services.AddScoped<MailKeys>();
         services.AddSingleton<MaintenanceWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<MaintenanceWorker>());
 
         services.AddGatehousePasswords();
         services.AddSingleton<CodeHasher>();
+        services.AddSingleton<SecretBox>();
         services.AddSingleton<Csrf>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<AuthResponses>();
@@ -126,6 +127,22 @@ public static class GatehouseServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Development only: a random key kept in a file next to the server (git-ignored), so mail waiting in
+    /// the outbox and codes in flight survive a restart.
+    /// </summary>
+    private static byte[] DevelopmentSecret(IHostEnvironment environment)
+    {
+        var path = Path.Combine(environment.ContentRootPath, ".gatehouse-dev-secret");
+        if (File.Exists(path) && Convert.TryFromBase64String(File.ReadAllText(path).Trim(), new byte[64], out var length) && length >= 32)
+        {
+            return Convert.FromBase64String(File.ReadAllText(path).Trim());
+        }
+        var key = RandomNumberGenerator.GetBytes(32);
+        File.WriteAllText(path, Convert.ToBase64String(key));
+        return key;
+    }
+
     private static void Bind<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
@@ -139,6 +156,20 @@ public static class GatehouseServiceCollectionExtensions
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
+            // Behind a TLS-terminating proxy (a configured trusted one only), take the scheme it saw, so
+            // cookies get Secure and the CSRF origin check compares https with https.
+            var proxies = app.ApplicationServices.GetRequiredService<IOptions<HttpOptions>>().Value.TrustedProxies;
+            if (proxies.Length > 0)
+            {
+                var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto };
+                forwarded.KnownProxies.Clear();
+                forwarded.KnownIPNetworks.Clear();
+                foreach (var proxy in proxies)
+                {
+                    forwarded.KnownIPNetworks.Add(ClientIpResolver.ParseNetwork(proxy));
+                }
+                app.UseForwardedHeaders(forwarded);
+            }
             app.UseMiddleware<ApiFallbackMiddleware>();
             app.UseCors(CorsPolicy);
             next(app);

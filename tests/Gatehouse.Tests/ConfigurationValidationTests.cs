@@ -1,4 +1,6 @@
-using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Tests;
@@ -6,25 +8,61 @@ namespace Gatehouse.Tests;
 /// <summary>A wrong setting stops the server at start with a sentence naming it.</summary>
 public sealed class ConfigurationValidationTests
 {
-    [Theory]
-    [InlineData("Gatehouse:Email:Delivery", "Smtp", "Gatehouse:Email:Smtp:Host", "", "Gatehouse:Email:Smtp:Host")]
-    [InlineData("Gatehouse:RateLimits:Rules:login", "30/fortnight/ip", "Gatehouse:Email:From", "a@b.example", "Gatehouse:RateLimits:Rules:login")]
-    [InlineData("Gatehouse:Account:LoginMethods:0", "phone", "Gatehouse:Email:From", "a@b.example", "Gatehouse:Account:LoginMethods")]
-    [InlineData("Gatehouse:Http:TrustedProxies:0", "not-an-ip", "Gatehouse:Email:From", "a@b.example", "Gatehouse:Http:TrustedProxies")]
-    [InlineData("Gatehouse:Passwords:Iterations", "0", "Gatehouse:Email:From", "a@b.example", "Gatehouse:Passwords:Iterations")]
-    [InlineData("Gatehouse:SecretKey", "c2hvcnQ=", "Gatehouse:Email:From", "a@b.example", "Gatehouse:SecretKey")]
-    [InlineData("Gatehouse:FrontendUrls:BaseUrl", null, "Gatehouse:Email:From", "a@b.example", "Gatehouse:FrontendUrls:BaseUrl")]
-    [InlineData("Gatehouse:FrontendUrls:AccountConfirmEmail", "/verify", "Gatehouse:Email:From", "a@b.example", "Gatehouse:FrontendUrls:AccountConfirmEmail")]
-    public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string key2, string value2, string named)
+    private static readonly Dictionary<string, string?> Valid = new()
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        ["Gatehouse:SecretKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i + 1)).ToArray()),
+        ["Gatehouse:Database:ConnectionString"] = "Data Source=:memory:",
+        ["Gatehouse:Email:Delivery"] = "Smtp",
+        ["Gatehouse:Email:Smtp:Host"] = "smtp.example.com",
+        ["Gatehouse:FrontendUrls:BaseUrl"] = "https://app.example.com",
+    };
+
+    [Theory]
+    [InlineData("Gatehouse:Email:Smtp:Host", "", "Gatehouse:Email:Smtp:Host")]
+    [InlineData("Gatehouse:Email:Delivery", "Console", "Gatehouse:Email:Delivery")]
+    [InlineData("Gatehouse:Email:Smtp:Username", "mailer", "Gatehouse:Email:Smtp:EnableSsl")]
+    [InlineData("Gatehouse:Email:From", "not an address", "Gatehouse:Email:From")]
+    [InlineData("Gatehouse:RateLimits:Rules:login", "30/fortnight/ip", "Gatehouse:RateLimits:Rules:login")]
+    [InlineData("Gatehouse:Account:LoginMethods:0", "phone", "Gatehouse:Account:LoginMethods")]
+    [InlineData("Gatehouse:Http:TrustedProxies:0", "not-an-ip", "Gatehouse:Http:TrustedProxies")]
+    [InlineData("Gatehouse:Http:CorsOrigins:0", "https://app.example.com/path", "Gatehouse:Http:CorsOrigins")]
+    [InlineData("Gatehouse:Passwords:Iterations", "0", "Gatehouse:Passwords:Iterations")]
+    [InlineData("Gatehouse:SecretKey", "c2hvcnQ=", "Gatehouse:SecretKey")]
+    [InlineData("Gatehouse:FrontendUrls:BaseUrl", null, "Gatehouse:FrontendUrls:BaseUrl")]
+    [InlineData("Gatehouse:FrontendUrls:AccountConfirmEmail", "/verify", "Gatehouse:FrontendUrls:AccountConfirmEmail")]
+    public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string named)
+    {
+        var settings = new Dictionary<string, string?>(Valid);
+        if (value is null)
         {
-            await using var app = await GatehouseApp.StartAsync(DatabaseKind.Sqlite, new Dictionary<string, string?> { [key] = value, [key2] = value2 });
-            _ = app.Server;
-        });
-        var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException
-            ?? (error as AggregateException)?.InnerExceptions.OfType<OptionsValidationException>().FirstOrDefault();
-        Assert.True(validation is not null, error.ToString());
-        Assert.Contains(named, validation.Message, StringComparison.Ordinal);
+            settings.Remove(key);
+        }
+        else
+        {
+            settings[key] = value;
+        }
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Startup_WithValidSettings_Succeeds()
+    {
+        await StartAsync(Valid);
+    }
+
+    private static async Task StartAsync(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddGatehouse(builder.Configuration);
+        await using var app = builder.Build();
+        app.MapGatehouse();
+        await app.StartAsync();
+        await app.StopAsync();
     }
 }

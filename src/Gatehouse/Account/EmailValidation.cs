@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Gatehouse.Http;
 
 namespace Gatehouse.Account;
 
@@ -22,6 +23,30 @@ public static partial class EmailValidation
         var domain = email[(at + 1)..];
         return (LocalPart().IsMatch(local) || QuotedLocalPart().IsMatch(local)) &&
                (domain.Equals("localhost", StringComparison.OrdinalIgnoreCase) || Domain().IsMatch(domain));
+    }
+
+    /// <summary>
+    /// Reads an <c>email</c> field: required, a string, valid syntax and, when <paramref name="disposable"/>
+    /// is given, not at a throw-away domain. Returns the trimmed address, or null with the error added.
+    /// </summary>
+    public static string? Read(JsonInput input, Security.DisposableEmailDomains? disposable = null)
+    {
+        var email = input.Text("email", invalidMessage: InvalidMessage, maxLength: 254)?.Trim();
+        if (email is null)
+        {
+            return null;
+        }
+        if (!IsValid(email))
+        {
+            input.AddError(new ApiError(InvalidMessage, ErrorCodes.Invalid, "email"));
+            return null;
+        }
+        if (disposable?.IsDisposable(email) == true)
+        {
+            input.AddError(new ApiError("Disposable email addresses are not accepted.", ErrorCodes.DisposableEmail, "email"));
+            return null;
+        }
+        return email;
     }
 
     /// <summary>allauth stores and compares addresses lower-cased.</summary>

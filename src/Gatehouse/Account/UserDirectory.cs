@@ -21,6 +21,28 @@ public sealed partial class UserDirectory(GatehouseDbContext db)
             .FirstOrDefaultAsync(u => u.EmailAddresses.Any(e => e.EmailNormalized == normalized), ct);
     }
 
+    /// <summary>
+    /// The account an address logs in to (password, code, reset): a verified address, or the primary
+    /// address of an account not verified yet. An unverified secondary address is only a claim by whoever
+    /// added it; letting it lead to that account would let anyone plant a victim's address in their own
+    /// account and wait for the victim to log in there.
+    /// </summary>
+    public Task<User?> FindForLoginAsync(string email, CancellationToken ct)
+    {
+        var normalized = EmailValidation.Normalize(email);
+        return db.Users.Include(u => u.EmailAddresses)
+            .FirstOrDefaultAsync(u => u.EmailAddresses.Any(e => e.EmailNormalized == normalized && (e.Verified || e.IsPrimary)), ct);
+    }
+
+    /// <summary>
+    /// Removes an unproven claim on <paramref name="normalizedEmail"/> (an unverified, non-primary address
+    /// of some account) so its real owner can sign up with it. Returns whether one was removed.
+    /// </summary>
+    public async Task<bool> ReleaseUnverifiedClaimAsync(string normalizedEmail, CancellationToken ct) =>
+        await db.EmailAddresses
+            .Where(e => e.EmailNormalized == normalizedEmail && !e.Verified && !e.IsPrimary)
+            .ExecuteDeleteAsync(ct) > 0;
+
     public Task<User?> FindByUsernameAsync(string username, CancellationToken ct)
     {
         var normalized = username.Trim().ToLowerInvariant();

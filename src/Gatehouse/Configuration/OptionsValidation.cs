@@ -63,11 +63,22 @@ internal sealed class AccountOptionsValidator : IValidateOptions<AccountOptions>
     }
 }
 
-internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
         var failures = new List<string>();
+        if (options.Delivery == EmailDelivery.Console && !environment.IsDevelopment())
+        {
+            failures.Add("Gatehouse:Email:Delivery is Console outside Development: mail with reset links and codes would go to " +
+                "standard output, which is usually collected as logs. Set Gatehouse:Email:Delivery to Smtp (and Gatehouse:Email:Smtp:Host).");
+        }
+        if (options.Delivery == EmailDelivery.Smtp && !string.IsNullOrEmpty(options.Smtp.Username) && !options.Smtp.EnableSsl &&
+            !IsLoopback(options.Smtp.Host))
+        {
+            failures.Add("Gatehouse:Email:Smtp:Username is set but Gatehouse:Email:Smtp:EnableSsl is false: the SMTP password would " +
+                "cross the network in clear. Set EnableSsl to true.");
+        }
         if (!MailAddress.TryCreate(options.From, out _))
         {
             failures.Add($"Gatehouse:Email:From is not a valid address: \"{options.From}\" (e.g. \"Gatehouse <noreply@example.com>\").");
@@ -82,6 +93,9 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsLoopback(string? host) =>
+        host is "localhost" || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
 }
 
 internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOptions>

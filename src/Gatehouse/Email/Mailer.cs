@@ -1,4 +1,5 @@
 using Gatehouse.Configuration;
+using Gatehouse.Security;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
 using Microsoft.Extensions.Options;
@@ -18,10 +19,12 @@ public sealed class Mailer
     private readonly FrontendOptions _frontend;
     private bool _subscribed;
     private readonly OutboxSignal _signal;
+    private readonly SecretBox _box;
 
     public Mailer(GatehouseDbContext db, TimeProvider time, IOptions<EmailOptions> options, IOptions<FrontendOptions> frontend,
-        IHttpContextAccessor http, OutboxSignal signal)
+        IHttpContextAccessor http, OutboxSignal signal, SecretBox box)
     {
+        _box = box;
         _db = db;
         _time = time;
         _options = options.Value;
@@ -44,8 +47,9 @@ public sealed class Mailer
         {
             ToAddress = to,
             Subject = mail.Subject,
-            TextBody = mail.Text,
-            HtmlBody = mail.Html,
+            // Bodies carry links and codes: sealed at rest, wiped once delivered.
+            TextBody = _box.Seal(mail.Text),
+            HtmlBody = _box.Seal(mail.Html),
             CreatedAt = now,
             NextAttemptAt = now,
         });
@@ -55,6 +59,17 @@ public sealed class Mailer
             _db.SavedChanges += (_, _) => _signal.Notify();
         }
     }
+
+    /// <summary>
+    /// Tells the owner of an address that has no account that someone tried to use it, instead of
+    /// telling the requester (enumeration prevention).
+    /// </summary>
+    public void EnqueueUnknownAccount(string normalizedEmail) =>
+        Enqueue(normalizedEmail, "unknown_account", new()
+        {
+            ["email"] = normalizedEmail,
+            ["signup_url"] = Link(_frontend.AccountSignup),
+        });
 
     /// <summary>
     /// A link for a mail from one of the frontend URL templates; a relative template is joined to

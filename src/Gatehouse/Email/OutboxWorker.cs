@@ -1,4 +1,5 @@
 using Gatehouse.Configuration;
+using Gatehouse.Security;
 using Gatehouse.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,7 @@ namespace Gatehouse.Email;
 /// A crash between sending and marking may send a mail twice, never zero times.
 /// </summary>
 public sealed partial class OutboxWorker(
-    IServiceScopeFactory scopes, IMailTransport transport, OutboxSignal signal, TimeProvider time,
+    IServiceScopeFactory scopes, IMailTransport transport, OutboxSignal signal, SecretBox box, TimeProvider time,
     IOptions<EmailOptions> options, ILogger<OutboxWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(2);
@@ -78,10 +79,16 @@ public sealed partial class OutboxWorker(
             handled++;
             try
             {
+                message.TextBody = box.Open(message.TextBody);
+                message.HtmlBody = message.HtmlBody is null ? null : box.Open(message.HtmlBody);
                 await transport.SendAsync(message, ct);
                 var sentAt = time.GetUtcNow().UtcDateTime;
-                await db.OutboxMessages.Where(m => m.Id == id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, sentAt).SetProperty(m => m.LockedUntil, (DateTime?)null), ct);
+                // Delivered: the links and codes in the body have no reason to stay in the database.
+                await db.OutboxMessages.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.SentAt, sentAt)
+                    .SetProperty(m => m.LockedUntil, (DateTime?)null)
+                    .SetProperty(m => m.TextBody, "")
+                    .SetProperty(m => m.HtmlBody, (string?)null), ct);
                 Log.Sent(logger, id);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -97,6 +104,8 @@ public sealed partial class OutboxWorker(
                     .SetProperty(m => m.NextAttemptAt, failedNow + backoff)
                     .SetProperty(m => m.LockedUntil, (DateTime?)null)
                     .SetProperty(m => m.FailedAt, failedAt)
+                    .SetProperty(m => m.TextBody, m => failedAt == null ? m.TextBody : "")
+                    .SetProperty(m => m.HtmlBody, m => failedAt == null ? m.HtmlBody : null)
                     .SetProperty(m => m.LastError, error.Length > 2000 ? error[..2000] : error), CancellationToken.None);
                 Log.SendFailed(logger, id, attempts, ex.GetType().Name);
             }

@@ -44,7 +44,8 @@ public sealed class ClientIpResolver
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         for (var i = hops.Length - 1; i >= 0; i--)
         {
-            if (!IPAddress.TryParse(hops[i], out var hop))
+            // Some balancers write "ip:port"; anything else unparsable ends the walk at the last trusted hop.
+            if (!IPAddress.TryParse(hops[i], out var hop) && !(IPEndPoint.TryParse(hops[i], out var endpoint) && (hop = endpoint.Address) is not null))
             {
                 break;
             }

@@ -19,7 +19,8 @@ public sealed class JsonInput
 
     private JsonInput(JsonElement root) => _root = root;
 
-    public static readonly JsonInput Empty = new(default);
+    /// <summary>A fresh input with no fields (an empty or <c>null</c> body). A new instance each time: it collects errors.</summary>
+    public static JsonInput Empty => new(default);
 
     public IReadOnlyList<ApiError> Errors => _errors;
     public bool IsValid => _errors.Count == 0;
@@ -61,6 +62,11 @@ public sealed class JsonInput
         if (total == 0 || buffer.WrittenSpan.Trim(" \t\r\n"u8).IsEmpty)
         {
             return (Empty, null);
+        }
+        // The parser does not check the bytes inside strings; decoding them later would throw.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.WrittenSpan))
+        {
+            return (null, InvalidJson("Malformed JSON."));
         }
         try
         {
@@ -112,7 +118,17 @@ public sealed class JsonInput
             _errors.Add(new ApiError(invalidMessage, ErrorCodes.Invalid, name));
             return null;
         }
-        var text = value.GetString()!;
+        string text;
+        try
+        {
+            text = value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON but no valid string.
+            _errors.Add(new ApiError(invalidMessage, ErrorCodes.Invalid, name));
+            return null;
+        }
         if (text.Length > maxLength)
         {
             _errors.Add(new ApiError($"Ensure this value has at most {maxLength} characters (it has {text.Length}).", ErrorCodes.MaxLength, name));

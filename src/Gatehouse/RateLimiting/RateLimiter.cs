@@ -36,17 +36,14 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         return allowed;
     }
 
-    /// <summary>True when a further attempt would exceed a rule, without counting one.</summary>
-    public async Task<bool> IsExceededAsync(string action, RateLimitSubject subject, CancellationToken ct)
+    /// <summary>Gives back one attempt counted by <see cref="TryHitAsync"/> (a login that turned out right).</summary>
+    public async Task UndoHitAsync(string action, RateLimitSubject subject, CancellationToken ct)
     {
         foreach (var (rule, key) in Applicable(action, subject))
         {
-            if (await CountAsync(key, WindowStart(rule), ct) >= rule.Amount)
-            {
-                return true;
-            }
+            await ExecuteAsync("UPDATE rate_limit_counters SET count = count - 1 WHERE key = @k AND window_start = @w AND count > 0",
+                ct, ("@k", key), ("@w", WindowStart(rule)));
         }
-        return false;
     }
 
     /// <summary>Forgets the per-key counts of an action (allauth clears failed logins after a success).</summary>
@@ -73,7 +70,7 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         {
             var value = rule.Per switch
             {
-                "ip" => subject.Ip,
+                "ip" => subject.Ip is null ? null : IpBucket(subject.Ip),
                 "key" => subject.Key?.ToLowerInvariant(),
                 "user" => subject.UserId?.ToString(CultureInfo.InvariantCulture),
                 _ => null,
@@ -83,6 +80,21 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
                 yield return (rule, Secrets.Sha256Hex($"{action}|{rule.Per}|{rule.PeriodSeconds}|{value}"));
             }
         }
+    }
+
+    /// <summary>
+    /// IPv6 clients are counted per /64: one subscriber usually holds a whole /64, so counting single
+    /// addresses would give them 2^64 buckets.
+    /// </summary>
+    internal static string IpBucket(string ip)
+    {
+        if (System.Net.IPAddress.TryParse(ip, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6)
+        {
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new System.Net.IPAddress(bytes) + "/64";
+        }
+        return ip;
     }
 
     private long WindowStart(Rule rule)
@@ -131,9 +143,6 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
             """;
         return await ScalarAsync(sql, ct, ("@k", key), ("@w", windowStart));
     }
-
-    private Task<long> CountAsync(string key, long windowStart, CancellationToken ct) =>
-        ScalarAsync("SELECT count FROM rate_limit_counters WHERE key = @k AND window_start = @w", ct, ("@k", key), ("@w", windowStart));
 
     private async Task<long> ScalarAsync(string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {

@@ -57,7 +57,7 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
             State = state.Serialize(),
             CreatedAt = now,
             LastSeenAt = now,
-            ExpiresAt = now + options.Value.Lifetime,
+            ExpiresAt = ExpiryFor(user, state, now),
             Ip = auth.Ip,
             UserAgent = auth.UserAgent,
         };
@@ -76,21 +76,34 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
             return;
         }
         var json = state.Serialize();
-        if (auth.Session.Created is { } created)
+        // A session created in this request is still being inserted; an existing one is updated in place.
+        var created = auth.Session.Created;
+        var entity = created ?? Stub(auth.Session.Id);
+        entity.State = json;
+        if (auth.Session.User is null)
         {
-            created.State = json;
+            entity.ExpiresAt = ExpiryFor(null, state, time.GetUtcNow().UtcDateTime);
         }
-        else
+        if (created is null)
         {
-            var stub = Stub(auth.Session.Id);
-            stub.State = json;
-            db.Entry(stub).Property(s => s.State).IsModified = true;
+            db.Entry(entity).Property(s => s.State).IsModified = true;
+            db.Entry(entity).Property(s => s.ExpiresAt).IsModified = auth.Session.User is null;
         }
         auth.Session = new LoadedSession
         {
             Id = auth.Session.Id, Created = auth.Session.Created, CreatedAt = auth.Session.CreatedAt,
             User = auth.Session.User, StateJson = json,
         };
+    }
+
+    /// <summary>
+    /// A logged-in session lives the configured lifetime; an anonymous one only as long as its pending
+    /// flow, so abandoned signups and code requests do not pile up for two weeks.
+    /// </summary>
+    private DateTime ExpiryFor(SessionUser? user, SessionState state, DateTime now)
+    {
+        var full = now + options.Value.Lifetime;
+        return user is null && state.Pending is { } pending && pending.ExpiresAt < full ? pending.ExpiresAt : full;
     }
 
     /// <summary>Ends the request's session (logout).</summary>

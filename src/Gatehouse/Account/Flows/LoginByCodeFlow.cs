@@ -3,6 +3,7 @@ using Gatehouse.Email;
 using Gatehouse.Http;
 using Gatehouse.RateLimiting;
 using Gatehouse.Security;
+using Gatehouse.Security.Passwords;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Microsoft.Extensions.Options;
@@ -22,11 +23,7 @@ public sealed class LoginByCodeFlow(
 
     public async Task<ApiResult> RequestAsync(JsonInput input, CancellationToken ct)
     {
-        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
-        if (email is not null && !EmailValidation.IsValid(email))
-        {
-            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
-        }
+        var email = EmailValidation.Read(input);
         if (!input.IsValid)
         {
             return ApiResult.BadRequest(input.Errors);
@@ -41,7 +38,7 @@ public sealed class LoginByCodeFlow(
         {
             return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "email"));
         }
-        var user = await users.FindByEmailAsync(normalized, ct);
+        var user = await users.FindForLoginAsync(normalized, ct);
         if (user is null && !_options.PreventEnumeration)
         {
             return ApiResult.BadRequest(new ApiError("The email address is not assigned to any user account.", ErrorCodes.UnknownEmail, "email"));
@@ -88,8 +85,16 @@ public sealed class LoginByCodeFlow(
         }
         // Reading the code proves the mailbox: the address counts as verified from now on.
         var address = user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email);
-        if (address is not null)
+        if (address is { Verified: false })
         {
+            if (!user.EmailAddresses.Any(e => e.Verified))
+            {
+                // No mailbox owner ever claimed this account: whoever signed it up chose its password and
+                // could be someone else waiting for the owner to move in. The owner gets it without that
+                // password (set one with account/password/change) and without anyone else's sessions.
+                user.PasswordHash = DjangoPasswordHasher.UnusablePassword();
+                await sessions.EndOthersAsync(user.Id, keepId: null, ct);
+            }
             address.Verified = true;
         }
         var method = LoginCompletion.Method("code", time.GetUtcNow(), email: address?.Email ?? pending.Email);
@@ -115,16 +120,13 @@ public sealed class LoginByCodeFlow(
 
     private void SendCode(PendingFlow pending, bool accountExists)
     {
-        pending.Attempts = 0;
+        // A resend makes a new code but keeps the flow's failed attempts (allauth does too): resending
+        // must not buy an attacker a fresh set of guesses.
         if (!accountExists)
         {
             // No code exists for an unknown address; the owner of the mailbox learns someone tried.
             pending.CodeHash = null;
-            mailer.Enqueue(pending.Email!, "unknown_account", new()
-            {
-                ["email"] = pending.Email!,
-                ["signup_url"] = mailer.Link(mailer.FrontendUrls.AccountSignup),
-            });
+            mailer.EnqueueUnknownAccount(pending.Email!);
             return;
         }
         var code = Secrets.NewCode();

@@ -16,7 +16,7 @@ namespace Gatehouse.Account.Flows;
 /// </summary>
 public sealed class LoginCompletion(
     GatehouseDbContext db, SessionStore sessions, AuthContext auth, AuthResponses responses, AuditLog audit,
-    VerificationMails verificationMails, TimeProvider time, IOptions<AccountOptions> options)
+    VerificationMails verificationMails, MailKeys mailKeys, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
 
@@ -78,6 +78,11 @@ public sealed class LoginCompletion(
         if (user.Id == 0)
         {
             await db.SaveChangesAsync(ct); // a new user's id is known only now (callers hold a transaction)
+        }
+        else
+        {
+            // Django's reset tokens die at the next login (they cover last_login); so do ours.
+            await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
         }
         sessions.Start(auth, UserDirectory.ToSessionUser(user), new SessionState { Methods = methods });
         audit.Record(AuditEvents.LoggedIn, user.Id, new { method = methods.LastOrDefault()?.Method ?? "signup" });

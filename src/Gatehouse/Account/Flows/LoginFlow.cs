@@ -36,17 +36,19 @@ public sealed class LoginFlow(
         }
 
         var key = (email ?? username)!.Trim().ToLowerInvariant();
-        if (await rateLimiter.IsExceededAsync("login_failed", new(Ip: auth.Ip, Key: key), ct))
+        // Counted before the (slow) hash and given back on success, as allauth does: checking first and
+        // counting after would let parallel guesses all pass the check.
+        var failedSubject = new RateLimitSubject(Ip: auth.Ip, Key: key);
+        if (!await rateLimiter.TryHitAsync("login_failed", failedSubject, ct))
         {
             return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
         }
 
-        var user = email is not null ? await users.FindByEmailAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
+        var user = email is not null ? await users.FindForLoginAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
         // An unknown account still costs one hash, so timing does not tell whether it exists.
         var result = await hasher.VerifyAsync(password!, user?.PasswordHash, ct);
         if (user is null || result == PasswordVerificationResult.Failed)
         {
-            await rateLimiter.TryHitAsync("login_failed", new(Ip: auth.Ip, Key: key), ct);
             audit.Record(AuditEvents.LoginFailed, user?.Id);
             await db.SaveChangesAsync(ct);
             return email is not null
@@ -64,7 +66,7 @@ public sealed class LoginFlow(
         {
             user.PasswordHash = await hasher.HashAsync(password!, ct);
         }
-        await rateLimiter.ClearKeyAsync("login_failed", key, ct);
+        await rateLimiter.UndoHitAsync("login_failed", failedSubject, ct);
 
         var method = LoginCompletion.Method("password", time.GetUtcNow(), email: email is null ? null : PrimaryOrGiven(user, email), username: username is null ? null : user.Username);
         return await completion.ProceedAsync(user, [method], signup: false, ct);
@@ -82,20 +84,9 @@ public sealed class LoginFlow(
                 input.AddError(new ApiError("Invalid login.", ErrorCodes.InvalidLogin));
                 return (null, null);
             }
-            return hasEmail ? (ReadEmail(input), null) : (null, input.Text("username", maxLength: 150));
+            return hasEmail ? (EmailValidation.Read(input), null) : (null, input.Text("username", maxLength: 150));
         }
-        return _options.LoginByEmail ? (ReadEmail(input), null) : (null, input.Text("username", maxLength: 150));
-    }
-
-    private static string? ReadEmail(JsonInput input)
-    {
-        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254);
-        if (email is not null && !EmailValidation.IsValid(email.Trim()))
-        {
-            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
-            return null;
-        }
-        return email?.Trim();
+        return _options.LoginByEmail ? (EmailValidation.Read(input), null) : (null, input.Text("username", maxLength: 150));
     }
 
     private static string PrimaryOrGiven(User user, string email) =>

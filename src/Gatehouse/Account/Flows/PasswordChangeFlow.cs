@@ -5,6 +5,7 @@ using Gatehouse.RateLimiting;
 using Gatehouse.Security.Passwords;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ namespace Gatehouse.Account.Flows;
 /// </summary>
 public sealed class PasswordChangeFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
-    PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, AuditLog audit,
+    PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, MailKeys mailKeys, AuditLog audit,
     IOptions<AccountOptions> options)
 {
     public async Task<ApiResult> ChangeAsync(JsonInput input, CancellationToken ct)
@@ -55,6 +56,7 @@ public sealed class PasswordChangeFlow(
         }
 
         user.PasswordHash = await hasher.HashAsync(newPassword!, ct);
+        await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
         var state = auth.Session!.State;
         sessions.Start(auth, UserDirectory.ToSessionUser(user), state);
         audit.Record(hadPassword ? AuditEvents.PasswordChanged : AuditEvents.PasswordSet, user.Id);

@@ -20,18 +20,14 @@ namespace Gatehouse.Account.Flows;
 public sealed class PasswordResetFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
     PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, LoginCompletion completion,
-    Mailer mailer, CodeHasher codes, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+    Mailer mailer, MailKeys mailKeys, CodeHasher codes, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     public const string KeyHeader = "X-Password-Reset-Key";
     private readonly AccountOptions _options = options.Value;
 
     public async Task<ApiResult> RequestAsync(JsonInput input, CancellationToken ct)
     {
-        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
-        if (email is not null && !EmailValidation.IsValid(email))
-        {
-            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
-        }
+        var email = EmailValidation.Read(input);
         if (!input.IsValid)
         {
             return ApiResult.BadRequest(input.Errors);
@@ -41,7 +37,7 @@ public sealed class PasswordResetFlow(
         {
             return ApiResult.TooManyRequests();
         }
-        var user = await users.FindByEmailAsync(normalized, ct);
+        var user = await users.FindForLoginAsync(normalized, ct);
         if (user is null && !_options.PreventEnumeration)
         {
             return ApiResult.BadRequest(new ApiError("The email address is not assigned to any user account.", ErrorCodes.UnknownEmail, "email"));
@@ -54,11 +50,7 @@ public sealed class PasswordResetFlow(
         var now = time.GetUtcNow().UtcDateTime;
         if (user is null)
         {
-            mailer.Enqueue(normalized, "unknown_account", new()
-            {
-                ["email"] = normalized,
-                ["signup_url"] = mailer.Link(mailer.FrontendUrls.AccountSignup),
-            });
+            mailer.EnqueueUnknownAccount(normalized);
         }
         if (_options.PasswordResetByCodeEnabled)
         {
@@ -82,16 +74,7 @@ public sealed class PasswordResetFlow(
 
         if (user is not null)
         {
-            var key = Secrets.NewUrlKey();
-            db.VerificationKeys.Add(new VerificationKey
-            {
-                Purpose = KeyPurposes.PasswordReset,
-                KeyHash = Secrets.Sha256(key),
-                UserId = user.Id,
-                Email = normalized,
-                CreatedAt = now,
-                ExpiresAt = now + _options.PasswordResetKeyExpiry,
-            });
+            var key = mailKeys.Issue(KeyPurposes.PasswordReset, user, normalized, _options.PasswordResetKeyExpiry);
             mailer.Enqueue(normalized, "password_reset_key", new()
             {
                 ["password_reset_url"] = mailer.Link(mailer.FrontendUrls.AccountResetPasswordFromKey, key),
@@ -149,11 +132,15 @@ public sealed class PasswordResetFlow(
             return ApiResult.BadRequest(problems.Select(p => new ApiError(p.Message, p.Code, "password")).ToList());
         }
 
+        // Consumed before the password changes, in one conditional update: of two requests racing with
+        // one key, only the first finds it unused.
+        var consumed = await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
+        if (consumed == 0 && !_options.PasswordResetByCodeEnabled)
+        {
+            return ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
+        }
         user.PasswordHash = await hasher.HashAsync(password!, ct);
         var now = time.GetUtcNow().UtcDateTime;
-        await db.VerificationKeys
-            .Where(k => k.UserId == user.Id && k.Purpose == KeyPurposes.PasswordReset && k.ConsumedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.ConsumedAt, now), ct);
         await sessions.EndOthersAsync(user.Id, keepId: null, ct);
         foreach (var address in user.EmailAddresses)
         {
@@ -184,10 +171,24 @@ public sealed class PasswordResetFlow(
             }
             if (pending.CodeConfirmed || (key is not null && codes.Matches(key, pending.CodeHash) && pending.UserId is not null))
             {
-                pending.CodeConfirmed = true;
-                sessions.SaveState(auth, new SessionState { Pending = pending });
+                if (pending.CodeConfirmed)
+                {
+                    sessions.SaveState(auth, new SessionState { Pending = pending });
+                }
+                else
+                {
+                    // The confirmed flow is a capability to set the password: it moves to a new token, so a
+                    // session planted in the victim's browser before the code was typed gains nothing.
+                    pending.CodeConfirmed = true;
+                    sessions.Start(auth, null, new SessionState { Pending = pending });
+                }
                 var owner = await users.FindByIdAsync(pending.UserId!.Value, ct);
-                return owner is null ? (null, ApiResult.Conflict()) : (owner, null);
+                // Reading the code proves the mailbox: allauth's confirm_code() verifies the address indirectly.
+                if (owner?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email) is { Verified: false } address)
+                {
+                    address.Verified = true;
+                }
+                return owner is { IsActive: true } ? (owner, null) : (null, ApiResult.Conflict());
             }
             pending.Attempts++;
             sessions.SaveState(auth, new SessionState { Pending = pending.Attempts >= _options.PasswordResetByCodeMaxAttempts ? null : pending });
@@ -195,15 +196,10 @@ public sealed class PasswordResetFlow(
         }
 
         var invalid = ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
-        if (string.IsNullOrEmpty(key) || key.Length > 256)
-        {
-            return (null, invalid);
-        }
-        var hash = Secrets.Sha256(key);
-        var now = time.GetUtcNow().UtcDateTime;
-        var record = await db.VerificationKeys.AsNoTracking()
-            .FirstOrDefaultAsync(k => k.KeyHash == hash && k.Purpose == KeyPurposes.PasswordReset && k.ConsumedAt == null && k.ExpiresAt > now, ct);
+        var record = await mailKeys.FindLiveAsync(KeyPurposes.PasswordReset, key, ct);
         var user = record is null ? null : await users.FindByIdAsync(record.UserId, ct);
-        return user is { IsActive: true } ? (user, null) : (null, invalid);
+        // The key was mailed to one address: it is void once that address left the account.
+        var stillOwned = user?.EmailAddresses.Any(e => e.EmailNormalized == record!.Email) == true;
+        return user is { IsActive: true } && stillOwned ? (user, null) : (null, invalid);
     }
 }

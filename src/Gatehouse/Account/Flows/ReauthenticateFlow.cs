@@ -30,17 +30,18 @@ public sealed class ReauthenticateFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var key = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (await rateLimiter.IsExceededAsync("login_failed", new(Ip: auth.Ip, Key: key), ct))
+        // Its own key space: a username "42" must not share user 42's counter. Counted before the hash.
+        var failedSubject = new RateLimitSubject(Ip: auth.Ip, Key: "reauthenticate:" + userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!await rateLimiter.TryHitAsync("login_failed", failedSubject, ct))
         {
             return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
         }
         var hash = await db.Users.Where(u => u.Id == userId).Select(u => u.PasswordHash).FirstOrDefaultAsync(ct);
         if (await hasher.VerifyAsync(password!, hash, ct) == PasswordVerificationResult.Failed)
         {
-            await rateLimiter.TryHitAsync("login_failed", new(Ip: auth.Ip, Key: key), ct);
             return ApiResult.BadRequest(new ApiError("Incorrect password.", ErrorCodes.IncorrectPassword, "password"));
         }
+        await rateLimiter.UndoHitAsync("login_failed", failedSubject, ct);
         var state = auth.Session!.State;
         state.Methods.Add(new AuthMethod { Method = "password", At = AuthResponses.Epoch(time.GetUtcNow()), Reauthenticated = true });
         sessions.SaveState(auth, state);

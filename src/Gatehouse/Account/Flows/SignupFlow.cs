@@ -38,7 +38,7 @@ public sealed class SignupFlow(
             return ApiResult.TooManyRequests();
         }
 
-        var email = _options.SignupEmail ? ReadEmail(input) : null;
+        var email = _options.SignupEmail ? EmailValidation.Read(input, disposable) : null;
         var username = _options.SignupUsername ? input.Text("username", maxLength: 150)?.Trim() : null;
         var password = input.Text("password", maxLength: 4096);
         if (username is not null)
@@ -57,12 +57,18 @@ public sealed class SignupFlow(
             return ApiResult.BadRequest(input.Errors);
         }
 
-        if (email is not null && await users.EmailExistsAsync(EmailValidation.Normalize(email), ct))
+        // Hashed before the existence check: a duplicate address must take as long as a new one.
+        var hash = await hasher.HashAsync(password!, ct);
+        if (email is not null)
         {
-            return await DuplicateEmailAsync(email, ct);
+            var normalized = EmailValidation.Normalize(email);
+            // An unverified secondary address on another account is an unproven claim: it yields to the signup.
+            if (await users.EmailExistsAsync(normalized, ct) && !await users.ReleaseUnverifiedClaimAsync(normalized, ct))
+            {
+                return await DuplicateEmailAsync(email, ct);
+            }
         }
 
-        var hash = await hasher.HashAsync(password!, ct);
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -153,26 +159,6 @@ public sealed class SignupFlow(
         });
         await db.SaveChangesAsync(ct);
         return responses.Unauthenticated(auth);
-    }
-
-    private string? ReadEmail(JsonInput input)
-    {
-        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
-        if (email is null)
-        {
-            return null;
-        }
-        if (!EmailValidation.IsValid(email))
-        {
-            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
-            return null;
-        }
-        if (disposable.IsDisposable(email))
-        {
-            input.AddError(new ApiError("Disposable email addresses are not accepted.", ErrorCodes.DisposableEmail, "email"));
-            return null;
-        }
-        return email;
     }
 
     private async Task ValidateUsernameAsync(JsonInput input, string username, CancellationToken ct)

@@ -20,7 +20,7 @@ namespace Gatehouse.Email.Flows;
 /// </summary>
 public sealed class EmailVerificationFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
-    LoginCompletion completion, VerificationMails verificationMails, RateLimiter rateLimiter, CodeHasher codes,
+    LoginCompletion completion, VerificationMails verificationMails, MailKeys mailKeys, RateLimiter rateLimiter, CodeHasher codes,
     AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     public const string KeyHeader = "X-Email-Verification-Key";
@@ -74,9 +74,7 @@ public sealed class EmailVerificationFlow(
         }
         if (record is not null)
         {
-            await db.VerificationKeys
-                .Where(k => k.UserId == user.Id && k.Purpose == KeyPurposes.EmailVerification && k.Email == address.EmailNormalized && k.ConsumedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.ConsumedAt, now), ct);
+            await mailKeys.ConsumeAllAsync(KeyPurposes.EmailVerification, user.Id, address.EmailNormalized, ct);
         }
         audit.Record(AuditEvents.EmailConfirmed, user.Id, new { email = address.Email });
 
@@ -102,13 +100,17 @@ public sealed class EmailVerificationFlow(
     public async Task<ApiResult> ResendAsync(CancellationToken ct)
     {
         var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-        if (!_options.EmailVerificationByCodeEnabled || pending?.CurrentStage != Stages.VerifyEmail || pending.UserId is null)
+        if (!_options.EmailVerificationByCodeEnabled || pending?.CurrentStage != Stages.VerifyEmail)
         {
             return ApiResult.Conflict();
         }
         if (!await rateLimiter.TryHitAsync("confirm_email", new(Key: pending.Email), ct))
         {
             return ApiResult.TooManyRequests();
+        }
+        if (pending.UserId is null)
+        {
+            return ApiResult.Ok(); // a signup with a taken address: answered like any other, nothing is sent
         }
         var user = await users.FindByIdAsync(pending.UserId.Value, ct);
         var address = user?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email);
@@ -144,13 +146,7 @@ public sealed class EmailVerificationFlow(
         }
 
         var invalid = ApiResult.BadRequest(new ApiError("Invalid or expired key.", ErrorCodes.InvalidOrExpiredKey, "key"));
-        if (string.IsNullOrEmpty(key) || key.Length > 256)
-        {
-            return (null, invalid);
-        }
-        var hash = Secrets.Sha256(key);
-        var record = await db.VerificationKeys.AsNoTracking()
-            .FirstOrDefaultAsync(k => k.KeyHash == hash && k.Purpose == KeyPurposes.EmailVerification && k.ConsumedAt == null && k.ExpiresAt > now, ct);
+        var record = await mailKeys.FindLiveAsync(KeyPurposes.EmailVerification, key, ct);
         if (record is null)
         {
             return (null, invalid);

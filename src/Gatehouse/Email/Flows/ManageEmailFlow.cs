@@ -18,7 +18,7 @@ namespace Gatehouse.Email.Flows;
 /// (DELETE). Every method counts against allauth's manage_email limit, GET included.
 /// </summary>
 public sealed class ManageEmailFlow(
-    GatehouseDbContext db, AuthContext auth, AuthResponses responses, UserDirectory users, VerificationMails verificationMails,
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, UserDirectory users, VerificationMails verificationMails, MailKeys mailKeys,
     DisposableEmailDomains disposable, RateLimiter rateLimiter, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
@@ -51,7 +51,7 @@ public sealed class ManageEmailFlow(
         {
             return refusal;
         }
-        var email = ReadEmail(input);
+        var email = EmailValidation.Read(input, disposable);
         if (!input.IsValid)
         {
             return ApiResult.BadRequest(input.Errors);
@@ -180,6 +180,7 @@ public sealed class ManageEmailFlow(
         }
         user!.EmailAddresses.Remove(address);
         db.EmailAddresses.Remove(address);
+        await mailKeys.ConsumeAllAsync(KeyPurposes.EmailVerification, user.Id, address.EmailNormalized, ct);
         audit.Record(AuditEvents.EmailRemoved, user.Id, new { email = address.Email });
         await db.SaveChangesAsync(ct);
         return List(user);
@@ -187,7 +188,7 @@ public sealed class ManageEmailFlow(
 
     private EmailAddress? FindOwn(User user, JsonInput input)
     {
-        var email = ReadEmail(input, checkDisposable: false);
+        var email = EmailValidation.Read(input);
         if (email is null)
         {
             return null;
@@ -199,26 +200,6 @@ public sealed class ManageEmailFlow(
             input.AddError(new ApiError("Unknown email address.", ErrorCodes.UnknownEmail, "email"));
         }
         return address;
-    }
-
-    private string? ReadEmail(JsonInput input, bool checkDisposable = true)
-    {
-        var email = input.Text("email", invalidMessage: EmailValidation.InvalidMessage, maxLength: 254)?.Trim();
-        if (email is null)
-        {
-            return null;
-        }
-        if (!EmailValidation.IsValid(email))
-        {
-            input.AddError(new ApiError(EmailValidation.InvalidMessage, ErrorCodes.Invalid, "email"));
-            return null;
-        }
-        if (checkDisposable && disposable.IsDisposable(email))
-        {
-            input.AddError(new ApiError("Disposable email addresses are not accepted.", ErrorCodes.DisposableEmail, "email"));
-            return null;
-        }
-        return email;
     }
 
     private static ApiResult EmailTaken() =>

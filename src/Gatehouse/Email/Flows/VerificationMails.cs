@@ -13,7 +13,7 @@ namespace Gatehouse.Email.Flows;
 /// login loop from flooding a mailbox; within it the mail is silently not sent, as allauth does.
 /// </summary>
 public sealed class VerificationMails(
-    GatehouseDbContext db, Mailer mailer, CodeHasher codes, TimeProvider time, IOptions<AccountOptions> options)
+    MailKeys mailKeys, Mailer mailer, CodeHasher codes, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
 
@@ -37,23 +37,13 @@ public sealed class VerificationMails(
         {
             var code = Secrets.NewCode();
             pending.CodeHash = codes.Hash(code);
-            pending.Attempts = 0;
+            // Failed attempts are kept across resends (allauth does too), so resending gives no new guesses.
             pending.ExpiresAt = now + _options.EmailVerificationByCodeTimeout;
             mailer.Enqueue(address.Email, "email_confirmation_code", new() { ["code"] = code, ["user_display"] = display });
             return true;
         }
 
-        var key = Secrets.NewUrlKey();
-        db.VerificationKeys.Add(new VerificationKey
-        {
-            Purpose = KeyPurposes.EmailVerification,
-            KeyHash = Secrets.Sha256(key),
-            UserId = user.Id,
-            User = user,
-            Email = address.EmailNormalized,
-            CreatedAt = now,
-            ExpiresAt = now + _options.EmailConfirmationExpiry,
-        });
+        var key = mailKeys.Issue(KeyPurposes.EmailVerification, user, address.EmailNormalized, _options.EmailConfirmationExpiry);
         mailer.Enqueue(address.Email, signup ? "email_confirmation_signup" : "email_confirmation", new()
         {
             ["user_display"] = display,
