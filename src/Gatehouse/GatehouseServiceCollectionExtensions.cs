@@ -61,9 +61,12 @@ public static class GatehouseServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpContextAccessor();
-        services.AddDbContext<GatehouseDbContext>((provider, options) =>
+        // Pooled: a request that touches the database reuses a context instead of building one.
+        services.AddSingleton<OutboxSaveInterceptor>();
+        services.AddDbContextPool<GatehouseDbContext>((provider, options) =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            options.AddInterceptors(provider.GetRequiredService<OutboxSaveInterceptor>());
             if (database.Provider == DatabaseProvider.Postgres)
             {
                 options.UseNpgsql(database.ConnectionString);
@@ -87,6 +90,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddSingleton<ConfigFlow>();
         services.AddScoped<AuthContext>();
         services.AddScoped<SessionStore>();
+        services.AddSingleton<SessionLookup>();
         services.AddScoped<SessionEndpointFilter>();
         services.AddScoped<RateLimiter>();
         services.AddScoped<AuditLog>();

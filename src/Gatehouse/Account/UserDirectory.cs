@@ -71,14 +71,18 @@ public sealed partial class UserDirectory(GatehouseDbContext db)
     /// allauth's generate_unique_username: the email's local part reduced to [\w.@+-], lower-cased; on a
     /// collision a random suffix of up to six characters.
     /// </summary>
-    public async Task<string> GenerateUsernameAsync(string? email, CancellationToken ct)
+    /// <param name="afterCollision">
+    /// The previous pick lost a race with a concurrent signup on the same base: skip the bare base and the
+    /// short suffixes (ten one-digit choices make concurrent racers collide again and again).
+    /// </param>
+    public async Task<string> GenerateUsernameAsync(string? email, CancellationToken ct, bool afterCollision = false)
     {
         var baseName = Candidate(email) ?? "user";
-        if (!await UsernameExistsAsync(baseName, ct))
+        if (!afterCollision && !await UsernameExistsAsync(baseName, ct))
         {
             return baseName;
         }
-        for (var length = 1; length <= 6; length++)
+        for (var length = afterCollision ? 4 : 1; length <= 6; length++)
         {
             for (var tries = 0; tries < 3; tries++)
             {

@@ -17,12 +17,10 @@ public sealed class Mailer
     private readonly EmailOptions _options;
     private readonly IHttpContextAccessor _http;
     private readonly FrontendOptions _frontend;
-    private bool _subscribed;
-    private readonly OutboxSignal _signal;
     private readonly SecretBox _box;
 
     public Mailer(GatehouseDbContext db, TimeProvider time, IOptions<EmailOptions> options, IOptions<FrontendOptions> frontend,
-        IHttpContextAccessor http, OutboxSignal signal, SecretBox box)
+        IHttpContextAccessor http, SecretBox box)
     {
         _box = box;
         _db = db;
@@ -30,7 +28,6 @@ public sealed class Mailer
         _options = options.Value;
         _frontend = frontend.Value;
         _http = http;
-        _signal = signal;
     }
 
     public FrontendOptions FrontendUrls => _frontend;
@@ -53,11 +50,6 @@ public sealed class Mailer
             CreatedAt = now,
             NextAttemptAt = now,
         });
-        if (!_subscribed)
-        {
-            _subscribed = true;
-            _db.SavedChanges += (_, _) => _signal.Notify();
-        }
     }
 
     /// <summary>

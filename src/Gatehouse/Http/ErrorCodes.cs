@@ -28,6 +28,7 @@ public static class ErrorCodes
     public const string InvalidChoice = "invalid_choice";
     public const string MaxLength = "max_length";
     public const string MinLength = "min_length";
+    public const string NullCharactersNotAllowed = "null_characters_not_allowed";
 
     // Gatehouse's own codes (allauth answers these cases with HTML pages or a 500).
     public const string InvalidJson = "invalid_json";

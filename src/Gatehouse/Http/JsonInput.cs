@@ -134,6 +134,12 @@ public sealed class JsonInput
             _errors.Add(new ApiError($"Ensure this value has at most {maxLength} characters (it has {text.Length}).", ErrorCodes.MaxLength, name));
             return null;
         }
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            // Django's CharField refuses NUL (ProhibitNullCharactersValidator); PostgreSQL cannot store or compare it.
+            _errors.Add(new ApiError("Null characters are not allowed.", ErrorCodes.NullCharactersNotAllowed, name));
+            return null;
+        }
         if (required && string.IsNullOrWhiteSpace(text))
         {
             _errors.Add(ApiError.Required(name));

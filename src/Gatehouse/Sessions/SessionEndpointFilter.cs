@@ -14,7 +14,7 @@ public sealed class NoSessionMetadata;
 /// <c>meta.session_token</c>) and refreshes the CSRF cookie.
 /// </summary>
 public sealed partial class SessionEndpointFilter(
-    SessionStore sessions, AuthContext auth, AuthResponses responses, Csrf csrf, ClientIpResolver ipResolver,
+    SessionLookup sessions, AuthContext auth, AuthResponses responses, Csrf csrf, ClientIpResolver ipResolver,
     IOptions<SessionOptions> options, ILogger<SessionEndpointFilter> logger) : IEndpointFilter
 {
     public const string SessionTokenHeader = "X-Session-Token";
@@ -69,14 +69,14 @@ public sealed partial class SessionEndpointFilter(
             {
                 return false;
             }
-            auth.Session = token.Length <= 128 ? await sessions.FindAsync(token, ClientKind.App) : null;
+            auth.Session = token.Length <= 128 ? await sessions.FindAsync(token, ClientKind.App, http.RequestAborted) : null;
             return auth.Session is null;
         }
 
         var cookie = http.Request.Cookies[_options.CookieName];
         if (!string.IsNullOrEmpty(cookie))
         {
-            auth.Session = cookie.Length <= 128 ? await sessions.FindAsync(cookie, ClientKind.Browser) : null;
+            auth.Session = cookie.Length <= 128 ? await sessions.FindAsync(cookie, ClientKind.Browser, http.RequestAborted) : null;
             if (auth.Session is null)
             {
                 auth.SessionEnded = true; // clear a stale cookie

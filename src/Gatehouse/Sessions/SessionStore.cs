@@ -8,35 +8,11 @@ using Microsoft.Extensions.Options;
 namespace Gatehouse.Sessions;
 
 /// <summary>
-/// Finds, starts, rotates and ends sessions. Reads are one indexed, untracked query; writes are added to
-/// the request's DbContext so they commit together with the flow's other changes.
+/// Starts, rotates and ends sessions. Writes are added to the request's DbContext so they commit
+/// together with the flow's other changes. (Reading a session per request is <see cref="SessionLookup"/>'s.)
 /// </summary>
 public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOptions<SessionOptions> options)
 {
-    // One round trip: the session, its user and the primary address, by the token's hash. Sessions of
-    // deactivated users are not found, so they end everywhere at once.
-    private static readonly Func<GatehouseDbContext, byte[], DateTime, string, Task<LoadedSession?>> FindQuery =
-        EF.CompileAsyncQuery((GatehouseDbContext db, byte[] hash, DateTime now, string client) =>
-            db.Sessions.AsNoTracking()
-                .Where(s => s.TokenHash == hash && s.ExpiresAt > now && s.Client == client && (s.UserId == null || s.User!.IsActive))
-                .Select(s => new LoadedSession
-                {
-                    Id = s.Id,
-                    CreatedAt = s.CreatedAt,
-                    StateJson = s.State,
-                    User = s.User == null
-                        ? null
-                        : new SessionUser(
-                            s.User.Id,
-                            s.User.Username,
-                            s.User.EmailAddresses.Where(e => e.IsPrimary).Select(e => e.Email).FirstOrDefault(),
-                            s.User.PasswordHash != null && !s.User.PasswordHash.StartsWith("!")), // CA1866: EF translates the string overload
-                })
-                .FirstOrDefault());
-
-    public Task<LoadedSession?> FindAsync(string token, ClientKind client) =>
-        FindQuery(db, Secrets.Sha256(token), time.GetUtcNow().UtcDateTime, client.Wire());
-
     /// <summary>
     /// Starts a new session (new token) for <paramref name="user"/> or for an anonymous pending flow, and
     /// drops the request's current one: a token seen before login is never the one that is authenticated.

@@ -73,7 +73,7 @@ public sealed class SignupFlow(
         {
             try
             {
-                return await CreateAsync(email, username, hash, ct);
+                return await CreateAsync(email, username, hash, afterCollision: attempt > 1, ct);
             }
             catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
             {
@@ -96,10 +96,10 @@ public sealed class SignupFlow(
         }
     }
 
-    private async Task<ApiResult> CreateAsync(string? email, string? username, string hash, CancellationToken ct)
+    private async Task<ApiResult> CreateAsync(string? email, string? username, string hash, bool afterCollision, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        username ??= await users.GenerateUsernameAsync(email, ct);
+        username ??= await users.GenerateUsernameAsync(email, ct, afterCollision);
         var user = new User
         {
             Username = username,
