@@ -4,7 +4,9 @@
 # The PostgreSQL tests need a server. Unless GATEHOUSE_TEST_POSTGRES is already set, this script
 # starts a private, throw-away one (its own data dir under .tmp/, trust auth on 127.0.0.1, a free
 # port, fsync off), points the tests at it, and always stops it and deletes its data on exit.
-# The last line printed is "N passed, N failed[, N skipped]", which the CI harness reads.
+# Then it runs the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end tests in
+# Debian's Chromium; GATEHOUSE_SKIP_WEB_TESTS=1 skips them).
+# The last line printed is "N passed, N failed[, N skipped]" (both suites summed), which the CI harness reads.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -53,6 +55,7 @@ cleanup() {
   stop_postgres
   [[ -n $PG_DATA && -d $PG_DATA ]] && rm -rf "$PG_DATA"
   [[ -n $LOG_FILE ]] && rm -f "$LOG_FILE"
+  [[ -n ${WEB_LOG_FILE:-} ]] && rm -f "$WEB_LOG_FILE"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -218,10 +221,34 @@ summary=$(awk '
     line = (p + 0) " passed, " (f + 0) " failed"; if (s) line = line ", " s " skipped"; print line
   }' "$LOG_FILE")
 
-echo
-if [[ -n $summary ]]; then
-  echo "$summary"
+[[ -z $summary ]] && say "dotnet test printed no test summary (a build failure, or no test ran); exit code $rc"
+
+# The web frontend's tests (vitest, then Playwright end-to-end against a real server): web/run-tests.sh,
+# whose last line is "N passed, N failed" too. GATEHOUSE_SKIP_WEB_TESTS=1 skips them.
+web_rc=0
+web_summary=""
+if [[ ${GATEHOUSE_SKIP_WEB_TESTS:-} == 1 ]]; then
+  say "GATEHOUSE_SKIP_WEB_TESTS=1: skipping web/run-tests.sh"
 else
-  say "dotnet test printed no test summary (a build failure, or no test ran); exit code $rc"
+  echo
+  say "running web/run-tests.sh"
+  WEB_LOG_FILE=$(mktemp "$ROOT/.tmp/web-test-output-XXXXXXXX.log")
+  "$ROOT/web/run-tests.sh" 2>&1 | tee "$WEB_LOG_FILE" || web_rc=$?
+  web_summary=$(tail -n 1 "$WEB_LOG_FILE" | grep -E '^[0-9]+ passed, [0-9]+ failed$' || true)
+  rm -f "$WEB_LOG_FILE"
+  if [[ -z $web_summary ]]; then
+    say "web/run-tests.sh printed no test summary; exit code $web_rc"
+    [[ $web_rc -eq 0 ]] && web_rc=1
+  fi
 fi
+
+# One summary for both: "N passed, N failed[, N skipped]" with the counts summed.
+total=$(printf '%s\n%s\n' "$summary" "$web_summary" | awk '
+  { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } if (NF) n++ }
+  END { if (!n) exit; line = (p + 0) " passed, " (f + 0) " failed"; if (s) line = line ", " s " skipped"; print line }')
+
+echo
+[[ -n $summary && -n $web_summary ]] && say "dotnet test: $summary; web: $web_summary"
+[[ -n $total ]] && echo "$total"
+[[ $rc -eq 0 && $web_rc -ne 0 ]] && rc=$web_rc
 exit "$rc"

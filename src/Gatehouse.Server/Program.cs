@@ -14,7 +14,11 @@ var app = builder.Build();
 await Startup.MigrateIfConfiguredAsync(app);
 app.MapGatehouse();
 app.MapGet("/healthz", () => Results.Text("ok"));
-app.MapGet("/", () => Results.Text("Gatehouse: the django-allauth headless API for ASP.NET Core. API under /_allauth/{browser|app}/v1/."));
+// The web frontend (web/out) on the same origin; without it, "/" says what this server is.
+if (!app.UseGatehouseFrontend())
+{
+    app.MapGet("/", () => Results.Text("Gatehouse: the django-allauth headless API for ASP.NET Core. API under /_allauth/{browser|app}/v1/."));
+}
 await app.RunAsync();
 return 0;
 

@@ -1,0 +1,5 @@
+import { Home } from "@/views/Home";
+
+export default function Page() {
+  return <Home />;
+}

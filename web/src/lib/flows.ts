@@ -1,0 +1,153 @@
+// The flow router: the one place that decides where the app goes when the auth state changes
+// (a pending flow appears, the user logs in or out, the API asks for reauthentication). Pure
+// functions, no React, so it is unit-tested on its own; <FlowRouter/> applies its answers.
+
+import type { AuthEnvelope, Flow, FlowId, UnauthenticatedData } from "./api";
+
+export const paths = {
+  home: "/",
+  dashboard: "/dashboard",
+  login: "/account/login",
+  signup: "/account/signup",
+  logout: "/account/logout",
+  verifyEmail: "/account/verify-email",
+  passwordReset: "/account/password/reset",
+  loginCode: "/account/login/code",
+  loginCodeConfirm: "/account/login/code/confirm",
+  reauthenticate: "/account/reauthenticate",
+  unsupportedFlow: "/account/unsupported",
+  email: "/account/email",
+  passwordChange: "/account/password/change",
+  sessions: "/account/sessions",
+} as const;
+
+/** Where each pending flow is completed. Flows this frontend cannot complete go to one page that says so. */
+const PENDING_FLOW_PATHS: Partial<Record<FlowId, string>> = {
+  verify_email: paths.verifyEmail,
+  login_by_code: paths.loginCodeConfirm,
+  reauthenticate: paths.reauthenticate,
+  mfa_authenticate: paths.unsupportedFlow,
+  mfa_reauthenticate: paths.unsupportedFlow,
+  provider_signup: paths.unsupportedFlow,
+  verify_phone: paths.unsupportedFlow,
+  password_reset_by_code: paths.unsupportedFlow,
+};
+
+export type AuthStatus = "authenticated" | "reauthentication_required" | "pending" | "anonymous";
+
+export function pendingFlow(auth: AuthEnvelope | null | undefined): Flow | undefined {
+  if (!auth || auth.status !== 401) return undefined;
+  const data = auth.data as UnauthenticatedData | undefined;
+  return data?.flows?.find((f) => f.is_pending);
+}
+
+export function authStatus(auth: AuthEnvelope | null | undefined): AuthStatus {
+  if (!auth) return "anonymous";
+  if (auth.status === 200 && auth.meta?.is_authenticated) return "authenticated";
+  if (auth.status === 401 && auth.meta?.is_authenticated) return "reauthentication_required";
+  if (pendingFlow(auth)) return "pending";
+  return "anonymous";
+}
+
+/** A `next` value that stays on this site: a path, not `//host` or `/\host` or `https://…`. */
+export function safeNext(next: string | null | undefined, fallback: string = paths.dashboard): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return fallback;
+  if (/[\u0000-\u001f]/.test(next)) return fallback;
+  return next;
+}
+
+export function loginPathFor(currentPath: string): string {
+  return `${paths.login}?next=${encodeURIComponent(currentPath)}`;
+}
+
+export function pathForFlow(flow: Flow): string {
+  return PENDING_FLOW_PATHS[flow.id] ?? paths.unsupportedFlow;
+}
+
+export interface RouteContext {
+  /** Current path with query, e.g. "/account/email?x=1". */
+  current: string;
+  /** The `next` query parameter of the current page, if any. */
+  next?: string | null;
+}
+
+export type AuthEvent =
+  | "logged_in"
+  | "logged_out"
+  | "reauthentication_required"
+  | "reauthenticated"
+  | "flow_updated"
+  | null;
+
+export function authEvent(prev: AuthEnvelope | null | undefined, next: AuthEnvelope): AuthEvent {
+  const before = authStatus(prev);
+  const after = authStatus(next);
+  if (after === "reauthentication_required") return "reauthentication_required";
+  if (after === "authenticated") {
+    if (before === "reauthentication_required") return "reauthenticated";
+    return before === "authenticated" ? null : "logged_in";
+  }
+  if (before === "authenticated" || before === "reauthentication_required") return "logged_out";
+  if (after === "pending") {
+    const a = pendingFlow(prev);
+    const b = pendingFlow(next);
+    return a?.id === b?.id && before === "pending" ? null : "flow_updated";
+  }
+  return null;
+}
+
+function samePath(a: string, b: string): boolean {
+  return a.split("?")[0]!.replace(/\/$/, "") === b.split("?")[0]!.replace(/\/$/, "");
+}
+
+/**
+ * Where to go after the auth state changed from `prev` to `next`, or null to stay.
+ * - logged in / reauthenticated: the page's `next` (when safe), else the dashboard;
+ * - reauthentication required: /account/reauthenticate?next=<here>;
+ * - logged out: the login page (a session ended elsewhere lands there too);
+ * - a (new) pending flow: that flow's page (verify_email: the waiting page; login_by_code: the code page).
+ */
+export function routeAfterAuthChange(
+  prev: AuthEnvelope | null | undefined,
+  next: AuthEnvelope,
+  ctx: RouteContext,
+): string | null {
+  const event = authEvent(prev, next);
+  let target: string | null = null;
+  switch (event) {
+    case "logged_in":
+    case "reauthenticated":
+      target = safeNext(ctx.next);
+      break;
+    case "reauthentication_required":
+      target = samePath(ctx.current, paths.reauthenticate)
+        ? null
+        : `${paths.reauthenticate}?next=${encodeURIComponent(ctx.current)}`;
+      break;
+    case "logged_out":
+      target = samePath(ctx.current, paths.logout) ? paths.home : paths.login;
+      break;
+    case "flow_updated": {
+      const flow = pendingFlow(next);
+      target = flow ? pathForFlow(flow) : null;
+      break;
+    }
+    default:
+      target = null;
+  }
+  if (target && target === ctx.current) return null;
+  if (target && event === "flow_updated" && samePath(target, ctx.current)) return null;
+  return target;
+}
+
+/** What a page that needs a logged-in user does for the given state: null (render) or a redirect. */
+export function guardAuthenticated(auth: AuthEnvelope | null | undefined, currentPath: string): string | null {
+  const status = authStatus(auth);
+  if (status === "authenticated" || status === "reauthentication_required") return null;
+  return loginPathFor(currentPath);
+}
+
+/** What a page for anonymous users (login, signup) does when the user is already logged in. */
+export function guardAnonymous(auth: AuthEnvelope | null | undefined, next?: string | null): string | null {
+  return authStatus(auth) === "authenticated" ? safeNext(next) : null;
+}

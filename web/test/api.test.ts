@@ -1,0 +1,135 @@
+import { describe, expect, it, vi } from "vitest";
+import { createApiClient, fieldErrors, formErrors, isAuthResponse, readCookie, type Envelope } from "@/lib/api";
+
+function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+function client(answer: (url: string, init: RequestInit) => Response | Promise<Response>, cookie = "csrftoken=tok123; other=1") {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(input), init: init ?? {} });
+    return answer(String(input), init ?? {});
+  });
+  const api = createApiClient({ baseUrl: "/_allauth/browser/v1", fetch: fetchMock as unknown as typeof fetch, getCookie: (n) => readCookie(cookie, n) });
+  return { api, calls };
+}
+
+const headersOf = (init: RequestInit) => init.headers as Record<string, string>;
+
+describe("transport", () => {
+  it("sends unsafe methods with the csrftoken cookie in X-CSRFToken, cookies included", async () => {
+    const { api, calls } = client(() => jsonResponse({ status: 200, data: [] }));
+    await api.addEmail("b@example.com");
+    const { url, init } = calls[0]!;
+    expect(url).toBe("/_allauth/browser/v1/account/email");
+    expect(init.method).toBe("POST");
+    expect(init.credentials).toBe("include");
+    expect(headersOf(init)["X-CSRFToken"]).toBe("tok123");
+    expect(headersOf(init)["Content-Type"]).toBe("application/json");
+    expect(JSON.parse(String(init.body))).toEqual({ email: "b@example.com" });
+  });
+
+  it("sends no CSRF header on GET and none when there is no cookie", async () => {
+    const { api, calls } = client(() => jsonResponse({ status: 200, data: [] }), "");
+    await api.listEmails();
+    await api.logout();
+    expect(headersOf(calls[0]!.init)["X-CSRFToken"]).toBeUndefined();
+    expect(calls[1]!.init.method).toBe("DELETE");
+    expect(headersOf(calls[1]!.init)["X-CSRFToken"]).toBeUndefined();
+  });
+
+  it("puts keys in the allauth headers for the GET checks", async () => {
+    const { api, calls } = client(() => jsonResponse({ status: 200, data: {} }));
+    await api.getEmailVerification("k/1");
+    await api.getPasswordReset("r-2");
+    expect(headersOf(calls[0]!.init)["X-Email-Verification-Key"]).toBe("k/1");
+    expect(headersOf(calls[1]!.init)["X-Password-Reset-Key"]).toBe("r-2");
+  });
+
+  it("uses the wire's paths and bodies", async () => {
+    const { api, calls } = client(() => jsonResponse({ status: 200, data: [] }));
+    await api.makePrimaryEmail("b@example.com");
+    await api.endSessions([4, 5]);
+    await api.changePassword({ new_password: "x" });
+    await api.confirmLoginCode("ABCD-EFGH");
+    expect(calls.map((c) => `${c.init.method} ${c.url.replace("/_allauth/browser/v1/", "")} ${String(c.init.body)}`)).toEqual([
+      'PATCH account/email {"email":"b@example.com","primary":true}',
+      'DELETE auth/sessions {"sessions":[4,5]}',
+      'POST account/password/change {"new_password":"x"}',
+      'POST auth/code/confirm {"code":"ABCD-EFGH"}',
+    ]);
+  });
+
+  it("turns a network failure into a status-0 envelope instead of throwing", async () => {
+    const { api } = client(() => {
+      throw new TypeError("Failed to fetch");
+    });
+    const r = await api.getSession();
+    expect(r.status).toBe(0);
+    expect(formErrors(r)).toEqual(["Could not reach the server. Check your connection and try again."]);
+  });
+
+  it("turns a non-JSON answer into an envelope with the HTTP status", async () => {
+    const { api } = client(() => new Response("<html>bad gateway</html>", { status: 502 }));
+    const r = await api.getConfig();
+    expect(r.status).toBe(502);
+    expect(r.errors?.[0]?.code).toBe("bad_response");
+  });
+});
+
+describe("auth change notifications", () => {
+  it("reports 401 with flows, 410 and authenticated 200s, not other answers", async () => {
+    const answers: Envelope[] = [
+      { status: 401, data: { flows: [{ id: "login" }] }, meta: { is_authenticated: false } },
+      { status: 200, data: { user: { id: 1 }, methods: [] }, meta: { is_authenticated: true } },
+      { status: 200, data: [{ email: "a@b.c", primary: true, verified: true }] },
+      { status: 400, errors: [{ code: "invalid", message: "x", param: "email" }] },
+      { status: 410, data: {}, meta: { is_authenticated: false } },
+      { status: 200, data: { email: "a@b.c", user: { id: 1 } }, meta: { is_authenticating: true } } as Envelope,
+    ];
+    let i = 0;
+    const { api } = client(() => jsonResponse(answers[i]!, answers[i++]!.status));
+    const seen: number[] = [];
+    const off = api.onAuthChange((r) => seen.push(r.status));
+    for (let n = 0; n < answers.length; n++) await api.request("GET", "x");
+    expect(seen).toEqual([401, 200, 410]);
+    off();
+    i = 0;
+    await api.request("GET", "x");
+    expect(seen).toHaveLength(3);
+  });
+
+  it("isAuthResponse ignores a 401 without flows", () => {
+    expect(isAuthResponse({ status: 401, errors: [] })).toBe(false);
+  });
+});
+
+describe("errors", () => {
+  const bad: Envelope = {
+    status: 400,
+    errors: [
+      { code: "password_too_short", message: "Too short.", param: "password" },
+      { code: "password_too_common", message: "Too common.", param: "password" },
+      { code: "invalid", message: "Something else." },
+    ],
+  };
+  it("groups errors by param for their fields", () => {
+    expect(fieldErrors(bad, "password")).toEqual(["Too short.", "Too common."]);
+    expect(fieldErrors(bad, "email")).toEqual([]);
+  });
+  it("shows errors without a (known) field above the form", () => {
+    expect(formErrors(bad, ["password"])).toEqual(["Something else."]);
+    expect(formErrors(bad, [])).toEqual(["Too short.", "Too common.", "Something else."]);
+  });
+  it("says clearly what 429, 403 CSRF and 5xx mean", () => {
+    expect(formErrors({ status: 429 })[0]).toMatch(/Too many requests/);
+    expect(formErrors({ status: 403, errors: [{ code: "csrf_failed", message: "CSRF verification failed." }] })[0]).toMatch(/Reload the page/);
+    expect(formErrors({ status: 500 })[0]).toMatch(/server had a problem/);
+    expect(formErrors({ status: 200 })).toEqual([]);
+  });
+  it("reads cookies by exact name", () => {
+    expect(readCookie("xcsrftoken=no; csrftoken=yes%3D", "csrftoken")).toBe("yes=");
+    expect(readCookie("a=1", "csrftoken")).toBeNull();
+  });
+});

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import type { AuthEnvelope } from "@/lib/api";
+import {
+  authEvent,
+  authStatus,
+  guardAnonymous,
+  guardAuthenticated,
+  loginPathFor,
+  pathForFlow,
+  routeAfterAuthChange,
+  safeNext,
+} from "@/lib/flows";
+
+const user = { id: 1, display: "alice", email: "alice@example.com", has_usable_password: true };
+const anonymous: AuthEnvelope = {
+  status: 401,
+  data: { flows: [{ id: "login" }, { id: "login_by_code" }, { id: "signup" }] },
+  meta: { is_authenticated: false },
+};
+const pending = (id: "verify_email" | "login_by_code" | "mfa_authenticate"): AuthEnvelope => ({
+  status: 401,
+  data: { flows: [{ id: "login" }, { id: "signup" }, { id, is_pending: true }] },
+  meta: { is_authenticated: false },
+});
+const authenticated: AuthEnvelope = {
+  status: 200,
+  data: { user, methods: [{ method: "password", at: 1, email: user.email }] },
+  meta: { is_authenticated: true },
+};
+const reauthRequired: AuthEnvelope = {
+  status: 401,
+  data: { flows: [{ id: "reauthenticate" }], user, methods: [] },
+  meta: { is_authenticated: true },
+};
+const gone: AuthEnvelope = { status: 410, data: {} as never, meta: { is_authenticated: false } };
+
+describe("authStatus", () => {
+  it("reads the four states from the envelope", () => {
+    expect(authStatus(null)).toBe("anonymous");
+    expect(authStatus(anonymous)).toBe("anonymous");
+    expect(authStatus(pending("verify_email"))).toBe("pending");
+    expect(authStatus(authenticated)).toBe("authenticated");
+    expect(authStatus(reauthRequired)).toBe("reauthentication_required");
+    expect(authStatus(gone)).toBe("anonymous");
+  });
+});
+
+describe("authEvent", () => {
+  it("detects login, logout, reauthentication and new pending flows", () => {
+    expect(authEvent(anonymous, authenticated)).toBe("logged_in");
+    expect(authEvent(pending("verify_email"), authenticated)).toBe("logged_in");
+    expect(authEvent(authenticated, anonymous)).toBe("logged_out");
+    expect(authEvent(authenticated, gone)).toBe("logged_out");
+    expect(authEvent(authenticated, reauthRequired)).toBe("reauthentication_required");
+    expect(authEvent(reauthRequired, authenticated)).toBe("reauthenticated");
+    expect(authEvent(anonymous, pending("verify_email"))).toBe("flow_updated");
+    expect(authEvent(pending("verify_email"), pending("login_by_code"))).toBe("flow_updated");
+  });
+  it("sees no change when nothing changed", () => {
+    expect(authEvent(authenticated, authenticated)).toBeNull();
+    expect(authEvent(anonymous, anonymous)).toBeNull();
+    expect(authEvent(pending("login_by_code"), pending("login_by_code"))).toBeNull();
+  });
+});
+
+describe("routeAfterAuthChange", () => {
+  const at = (current: string, next?: string) => ({ current, next });
+
+  it("sends a 401 with verify_email pending to the verification page", () => {
+    expect(routeAfterAuthChange(anonymous, pending("verify_email"), at("/account/signup"))).toBe("/account/verify-email");
+  });
+  it("sends login_by_code pending to the code page", () => {
+    expect(routeAfterAuthChange(anonymous, pending("login_by_code"), at("/account/login/code"))).toBe("/account/login/code/confirm");
+  });
+  it("stays when already on the pending flow's page", () => {
+    expect(routeAfterAuthChange(anonymous, pending("verify_email"), at("/account/verify-email"))).toBeNull();
+  });
+  it("sends flows this app cannot finish to one page that says so", () => {
+    expect(routeAfterAuthChange(anonymous, pending("mfa_authenticate"), at("/account/login"))).toBe("/account/unsupported");
+  });
+  it("sends a reauthentication-required answer to /account/reauthenticate with next=here", () => {
+    expect(routeAfterAuthChange(authenticated, reauthRequired, at("/account/email?tab=1"))).toBe(
+      "/account/reauthenticate?next=%2Faccount%2Femail%3Ftab%3D1",
+    );
+    expect(routeAfterAuthChange(authenticated, reauthRequired, at("/account/reauthenticate?next=%2Fx"))).toBeNull();
+  });
+  it("after login or reauthentication goes to a safe next, else the dashboard", () => {
+    expect(routeAfterAuthChange(anonymous, authenticated, at("/account/login?next=%2Faccount%2Fsessions", "/account/sessions"))).toBe(
+      "/account/sessions",
+    );
+    expect(routeAfterAuthChange(anonymous, authenticated, at("/account/login", "https://evil.example/"))).toBe("/dashboard");
+    expect(routeAfterAuthChange(pending("verify_email"), authenticated, at("/account/verify-email/abc"))).toBe("/dashboard");
+    expect(routeAfterAuthChange(reauthRequired, authenticated, at("/account/reauthenticate", "/account/email"))).toBe("/account/email");
+  });
+  it("after logout goes home from the logout page and to login elsewhere", () => {
+    expect(routeAfterAuthChange(authenticated, anonymous, at("/account/logout"))).toBe("/");
+    expect(routeAfterAuthChange(authenticated, anonymous, at("/account/sessions"))).toBe("/account/login");
+    expect(routeAfterAuthChange(authenticated, gone, at("/dashboard"))).toBe("/account/login");
+  });
+  it("does nothing for answers that do not change the state", () => {
+    expect(routeAfterAuthChange(authenticated, authenticated, at("/account/password/change"))).toBeNull();
+    expect(routeAfterAuthChange(anonymous, anonymous, at("/account/password/reset/key/k"))).toBeNull();
+  });
+});
+
+describe("guards and next", () => {
+  it("protects pages with /account/login?next=<path>", () => {
+    expect(loginPathFor("/dashboard")).toBe("/account/login?next=%2Fdashboard");
+    expect(guardAuthenticated(anonymous, "/dashboard")).toBe("/account/login?next=%2Fdashboard");
+    expect(guardAuthenticated(pending("verify_email"), "/account/email")).toBe("/account/login?next=%2Faccount%2Femail");
+    expect(guardAuthenticated(authenticated, "/dashboard")).toBeNull();
+    expect(guardAuthenticated(reauthRequired, "/dashboard")).toBeNull();
+  });
+  it("sends logged-in users away from login and signup", () => {
+    expect(guardAnonymous(authenticated, "/account/email")).toBe("/account/email");
+    expect(guardAnonymous(authenticated, null)).toBe("/dashboard");
+    expect(guardAnonymous(anonymous, "/x")).toBeNull();
+  });
+  it("accepts only same-site paths as next", () => {
+    expect(safeNext("/account/email")).toBe("/account/email");
+    for (const bad of [null, undefined, "", "dashboard", "//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "/a\nb"]) {
+      expect(safeNext(bad)).toBe("/dashboard");
+    }
+  });
+  it("maps every pending flow to a page", () => {
+    expect(pathForFlow({ id: "verify_email", is_pending: true })).toBe("/account/verify-email");
+    expect(pathForFlow({ id: "reauthenticate" })).toBe("/account/reauthenticate");
+    expect(pathForFlow({ id: "provider_signup", is_pending: true })).toBe("/account/unsupported");
+  });
+});
