@@ -243,12 +243,15 @@ SECRET=$(head -c 32 /dev/urandom | base64)
 GH_PORT=$(free_port 18100)
 GH_URL="http://127.0.0.1:$GH_PORT"
 GH_PID=""
+# Production refuses console mail; scenarios without mail point SMTP at a closed port (scenario 8
+# passes its catcher's port after these, and the last value of a key wins).
+NO_MAIL=(--Gatehouse:Email:Delivery=Smtp --Gatehouse:Email:Smtp:Host=127.0.0.1 --Gatehouse:Email:Smtp:Port=9)
 start_gatehouse() { # extra --key=value settings...
   local log="$RAW/gatehouse-$(date +%s%N).log"
   ( cd "$(dirname "$SERVER_DLL")" &&
     exec env ASPNETCORE_ENVIRONMENT=Production taskset -c "${SERVER_CPUS:-0}" dotnet "$SERVER_DLL" \
       --urls "$GH_URL" --Gatehouse:SecretKey="$SECRET" --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 \
-      --Gatehouse:RateLimits:Enabled=false "$@" ) >"$log" 2>&1 &
+      --Gatehouse:RateLimits:Enabled=false "${NO_MAIL[@]}" "$@" ) >"$log" 2>&1 &
   GH_PID=$!
   PIDS+=("$GH_PID")
   wait_http "$GH_URL/healthz" "$GH_PID" || { tail -n 30 "$log" >&2; die "Gatehouse did not start"; }
@@ -257,7 +260,7 @@ start_gatehouse() { # extra --key=value settings...
 migrate() { # settings...
   ( cd "$(dirname "$SERVER_DLL")" &&
     ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" migrate --Gatehouse:SecretKey="$SECRET" \
-      --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 "$@" ) >"$TMP/migrate.log" 2>&1 ||
+      --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 "${NO_MAIL[@]}" "$@" ) >"$TMP/migrate.log" 2>&1 ||
     { cat "$TMP/migrate.log" >&2; die "migrate failed"; }
 }
 [[ $CORES -ge 2 ]] || SERVER_CPUS="0"
