@@ -53,7 +53,7 @@ public sealed class PendingFlow
     /// <summary>HMAC of the code this stage waits for, if it waits for one.</summary>
     public string? CodeHash { get; set; }
     public int Attempts { get; set; }
-    /// <summary>A password reset by code whose code was accepted: the next call may set the password.</summary>
+    /// <summary>A password reset by code whose code was accepted once; the flow then moved to a new token.</summary>
     public bool CodeConfirmed { get; set; }
 
     [JsonIgnore]

@@ -73,14 +73,18 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
     }
 
     /// <summary>
-    /// A logged-in session lives the configured lifetime; an anonymous one only as long as its pending
-    /// flow, so abandoned signups and code requests do not pile up for two weeks.
+    /// A logged-in session lives the configured lifetime; an anonymous one an hour past its pending flow,
+    /// so abandoned signups and code requests do not pile up for two weeks, while a client that comes
+    /// back late still hears 409 (flow over) before its token is gone (410), as with allauth.
     /// </summary>
     private DateTime ExpiryFor(SessionUser? user, SessionState state, DateTime now)
     {
         var full = now + options.Value.Lifetime;
-        return user is null && state.Pending is { } pending && pending.ExpiresAt < full ? pending.ExpiresAt : full;
+        var anonymous = state.Pending?.ExpiresAt + AnonymousGrace;
+        return user is null && anonymous < full ? anonymous.Value : full;
     }
+
+    private static readonly TimeSpan AnonymousGrace = TimeSpan.FromHours(1);
 
     /// <summary>Ends the request's session (logout).</summary>
     public void End(AuthContext auth)

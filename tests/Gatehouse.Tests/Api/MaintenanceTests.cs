@@ -30,6 +30,24 @@ public abstract class MaintenanceTests(DatabaseKind database) : ApiTestBase(data
         // the used verification key goes after a day; the reset key lives three days
         Assert.Equal(1, await app.DbAsync(db => db.VerificationKeys.CountAsync()));
     }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task AnAbandonedCodeRequest_AnswersConflictThenItsSessionEndsAnHourLater(ClientKind kind)
+    {
+        var app = await StartAsync();
+        await SignedUpAndVerifiedAsync(app, kind, "alice@example.com");
+        var client = app.Client(kind);
+        Assert.Equal(401, (await client.PostAsync("auth/code/request", new { email = "alice@example.com" })).StatusCode);
+
+        app.Clock.Advance(TimeSpan.FromMinutes(4)); // past the 3-minute code timeout
+        Assert.Equal(409, (await client.PostAsync("auth/code/confirm", new { code = "BCDF-GHJK" })).StatusCode);
+
+        app.Clock.Advance(TimeSpan.FromHours(1));
+        var late = await client.PostAsync("auth/code/confirm", new { code = "BCDF-GHJK" });
+        Assert.Equal(kind == ClientKind.App ? 410 : 409, late.StatusCode);
+        await app.Services.GetRequiredService<MaintenanceWorker>().RunOnceAsync(CancellationToken.None);
+        Assert.Equal(0, await app.DbAsync(db => db.Sessions.CountAsync(s => s.UserId == null)));
+    }
 }
 
 public sealed class SqliteMaintenanceTests() : MaintenanceTests(DatabaseKind.Sqlite);

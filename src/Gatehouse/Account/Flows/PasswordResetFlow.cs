@@ -169,7 +169,8 @@ public sealed class PasswordResetFlow(
             {
                 return (null, ApiResult.Conflict());
             }
-            if (pending.CodeConfirmed || (key is not null && codes.Matches(key, pending.CodeHash) && pending.UserId is not null))
+            // The code is checked on every call (GET, then POST), as allauth does.
+            if (key is not null && codes.Matches(key, pending.CodeHash) && pending.UserId is not null)
             {
                 if (pending.CodeConfirmed)
                 {

@@ -35,10 +35,14 @@ public sealed class VerificationMails(
         var display = user.Username ?? address.Email;
         if (_options.EmailVerificationByCodeEnabled && pending is not null)
         {
+            // The timeout runs from the first code, and failed attempts are kept across resends (allauth
+            // does both), so resending buys neither time nor guesses.
+            if (pending.CodeHash is null)
+            {
+                pending.ExpiresAt = now + _options.EmailVerificationByCodeTimeout;
+            }
             var code = Secrets.NewCode();
             pending.CodeHash = codes.Hash(code);
-            // Failed attempts are kept across resends (allauth does too), so resending gives no new guesses.
-            pending.ExpiresAt = now + _options.EmailVerificationByCodeTimeout;
             mailer.Enqueue(address.Email, "email_confirmation_code", new() { ["code"] = code, ["user_display"] = display });
             return true;
         }
