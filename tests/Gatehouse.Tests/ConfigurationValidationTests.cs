@@ -29,7 +29,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Passwords:Iterations", "0", "Gatehouse:Passwords:Iterations")]
     [InlineData("Gatehouse:SecretKey", "c2hvcnQ=", "Gatehouse:SecretKey")]
     [InlineData("Gatehouse:FrontendUrls:BaseUrl", null, "Gatehouse:FrontendUrls:BaseUrl")]
-    [InlineData("Gatehouse:FrontendUrls:AccountConfirmEmail", "/verify", "Gatehouse:FrontendUrls:AccountConfirmEmail")]
+    [InlineData("Gatehouse:FrontendUrls:account_confirm_email", "/verify", "Gatehouse:FrontendUrls:account_confirm_email")]
     public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string named)
     {
         var settings = new Dictionary<string, string?>(Valid);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Gatehouse.Configuration;
 
 /// <summary>
@@ -13,9 +15,17 @@ public sealed class FrontendOptions
     /// with a forged Host header receive the victim's reset link (password-reset poisoning).
     /// </summary>
     public string? BaseUrl { get; set; }
+    // Keys spelled as allauth's HEADLESS_FRONTEND_URLS, so a Django settings file translates one to one.
+    [ConfigurationKeyName("account_confirm_email")]
     public string AccountConfirmEmail { get; set; } = "/account/verify-email/{key}";
+
+    [ConfigurationKeyName("account_reset_password_from_key")]
     public string AccountResetPasswordFromKey { get; set; } = "/account/password/reset/key/{key}";
+
+    [ConfigurationKeyName("account_reset_password")]
     public string AccountResetPassword { get; set; } = "/account/password/reset";
+
+    [ConfigurationKeyName("account_signup")]
     public string AccountSignup { get; set; } = "/account/signup";
 
     /// <summary>

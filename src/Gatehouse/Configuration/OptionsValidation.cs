@@ -191,7 +191,7 @@ internal sealed class FrontendOptionsValidator(IHostEnvironment environment) : I
             failures.Add("Gatehouse:FrontendUrls:BaseUrl is not set but the frontend URL templates are relative: set it to your frontend's " +
                 "origin (e.g. https://app.example.com) so links in mails never take their host from a request header.");
         }
-        foreach (var (setting, template) in new[] { ("AccountConfirmEmail", options.AccountConfirmEmail), ("AccountResetPasswordFromKey", options.AccountResetPasswordFromKey) })
+        foreach (var (setting, template) in new[] { ("account_confirm_email", options.AccountConfirmEmail), ("account_reset_password_from_key", options.AccountResetPasswordFromKey) })
         {
             if (!template.Contains("{key}", StringComparison.Ordinal))
             {

@@ -30,7 +30,7 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
     {
         var app = await StartAsync(new Dictionary<string, string?>
         {
-            ["Gatehouse:FrontendUrls:AccountConfirmEmail"] = "myapp://verify?key={key}",
+            ["Gatehouse:FrontendUrls:account_confirm_email"] = "myapp://verify?key={key}",
         });
         var client = app.Client(kind);
         await client.PostAsync("auth/signup", new { email = "bob@example.com", password = Password });
