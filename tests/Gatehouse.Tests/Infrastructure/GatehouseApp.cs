@@ -9,6 +9,10 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Gatehouse.Configuration;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Tests.Infrastructure;
@@ -101,10 +105,30 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
 
     private bool _ownsDatabase = true;
 
+    /// <summary>
+    /// Migrates with the product's migrator before the host starts, as the server does at start-up, so
+    /// the background workers never meet a database without tables.
+    /// </summary>
     private static async Task MigrateAsync(GatehouseApp app)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync();
+        var builder = new DbContextOptionsBuilder<GatehouseDbContext>();
+        var connectionString = app._settings["Gatehouse:Database:ConnectionString"]!;
+        if (app.Database == DatabaseKind.Postgres)
+        {
+            builder.UseNpgsql(connectionString);
+        }
+        else
+        {
+            builder.UseSqlite(connectionString);
+        }
+        await using var db = new GatehouseDbContext(builder.Options);
+        var options = Options.Create(new DatabaseOptions
+        {
+            Provider = app.Database == DatabaseKind.Postgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite,
+            ConnectionString = connectionString,
+        });
+        await new SchemaMigrator(db, options, NullLogger<SchemaMigrator>.Instance, TimeProvider.System).MigrateAsync();
+        _ = app.Services; // starts the host (and its outbox worker) now that the tables exist
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -5,6 +5,7 @@ import { useApiAction } from "@/lib/hooks";
 import { useUser } from "@/lib/store";
 import { RequireAuth } from "@/components/Guards";
 import { Card, Field, FormErrors, Notice, Submit } from "@/components/Form";
+import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
 
 export function PasswordChange() {
   return (
@@ -18,25 +19,21 @@ function PasswordChangeForm() {
   const user = useUser();
   const hasPassword = user?.has_usable_password !== false;
   const [current, setCurrent] = useState("");
-  const [password, setPassword] = useState("");
-  const [password2, setPassword2] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
   const { busy, response, run } = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (password !== password2) {
-      setMismatch(true);
+    if (!newPassword.confirm()) {
       return;
     }
-    setMismatch(false);
+    const password = newPassword.password;
     const r = await run(() =>
       api.changePassword(hasPassword ? { current_password: current, new_password: password } : { new_password: password }),
     );
     if (r.status === 200) {
       setCurrent("");
-      setPassword("");
-      setPassword2("");
+      newPassword.clear();
     }
   }
 
@@ -61,26 +58,7 @@ function PasswordChangeForm() {
             errors={fieldErrors(response, "current_password")}
           />
         ) : null}
-        <Field
-          label="New password"
-          name="new_password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          errors={fieldErrors(response, "new_password")}
-        />
-        <Field
-          label="New password (again)"
-          name="new_password2"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password2}
-          onChange={(e) => setPassword2(e.target.value)}
-          errors={mismatch ? ["The two passwords do not match."] : []}
-        />
+        <NewPasswordFields state={newPassword} name="new_password" label="New password" errors={fieldErrors(response, "new_password")} />
         <Submit busy={busy}>{hasPassword ? "Change password" : "Set password"}</Submit>
       </form>
     </Card>

@@ -5,6 +5,7 @@ import { api, fieldErrors, formErrors, type Envelope, type PasswordResetInfo } f
 import { paths } from "@/lib/flows";
 import { useApiAction, useKeyFromLocation } from "@/lib/hooks";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
+import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
 
 /** /account/password/reset: asks for the address to send a reset link to. */
 export function PasswordResetRequest() {
@@ -61,9 +62,7 @@ export const PASSWORD_RESET_KEY_PREFIX = "/account/password/reset/key/";
 export function PasswordResetKey() {
   const key = useKeyFromLocation(PASSWORD_RESET_KEY_PREFIX);
   const [info, setInfo] = useState<Envelope<PasswordResetInfo> | null>(null);
-  const [password, setPassword] = useState("");
-  const [password2, setPassword2] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
   const { busy, response, run } = useApiAction();
 
   useEffect(() => {
@@ -79,12 +78,10 @@ export function PasswordResetKey() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (password !== password2) {
-      setMismatch(true);
+    if (!newPassword.confirm()) {
       return;
     }
-    setMismatch(false);
-    if (key) await run(() => api.resetPassword({ key, password }));
+    if (key) await run(() => api.resetPassword({ key, password: newPassword.password }));
   }
 
   if (key === undefined || (key && !info)) return <Loading />;
@@ -124,27 +121,7 @@ export function PasswordResetKey() {
             ...formErrors(response, ["password", "key"]),
           ]}
         />
-        <Field
-          label="New password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          errors={fieldErrors(response, "password")}
-        />
-        <Field
-          label="New password (again)"
-          name="password2"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password2}
-          onChange={(e) => setPassword2(e.target.value)}
-          errors={mismatch ? ["The two passwords do not match."] : []}
-        />
+        <NewPasswordFields state={newPassword} name="password" label="New password" errors={fieldErrors(response, "password")} autoFocus />
         <Submit busy={busy}>Change password</Submit>
       </form>
     </Card>

@@ -7,25 +7,22 @@ import { useApiAction } from "@/lib/hooks";
 import { useAuthStore } from "@/lib/store";
 import { RequireAnonymous } from "@/components/Guards";
 import { Card, Field, FormErrors, Notice, Submit } from "@/components/Form";
+import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
 
 const FIELDS = ["email", "password", "password2"] as const;
 
 export function Signup() {
   const config = useAuthStore((s) => s.config);
   const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [password2, setPassword2] = useState("");
-  const [mismatch, setMismatch] = useState(false);
+  const newPassword = useNewPassword();
   const { busy, response, run } = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (password !== password2) {
-      setMismatch(true);
+    if (!newPassword.confirm()) {
       return;
     }
-    setMismatch(false);
-    await run(() => api.signup({ email, password }));
+    await run(() => api.signup({ email, password: newPassword.password }));
   }
 
   if (config && !config.account.is_open_for_signup) {
@@ -52,26 +49,12 @@ export function Signup() {
             onChange={(e) => setEmail(e.target.value)}
             errors={fieldErrors(response, "email")}
           />
-          <Field
-            label="Password"
+          <NewPasswordFields
+            state={newPassword}
             name="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            label="Password"
             errors={fieldErrors(response, "password")}
             hint="At least 8 characters; not a common or all-numeric password."
-          />
-          <Field
-            label="Password (again)"
-            name="password2"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={password2}
-            onChange={(e) => setPassword2(e.target.value)}
-            errors={mismatch ? ["The two passwords do not match."] : []}
           />
           <Submit busy={busy}>Sign up</Submit>
         </form>
