@@ -18,8 +18,14 @@ public sealed class SecretBox
     private readonly byte[] _key;
 
     public SecretBox(IOptions<GatehouseOptions> options)
+        : this(options.Value.SecretKeyBytes)
     {
-        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, options.Value.SecretKeyBytes, 32, info: "gatehouse secret box v1"u8.ToArray());
+    }
+
+    /// <summary>For tools outside the server that write rows it reads (e.g. the benchmark's outbox backlog).</summary>
+    public SecretBox(byte[] secretKey)
+    {
+        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, secretKey, 32, info: "gatehouse secret box v1"u8.ToArray());
     }
 
     public string Seal(string plaintext)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Gatehouse.Configuration;
 using Gatehouse.Security;
@@ -33,18 +34,43 @@ public sealed class SessionLookup : IAsyncDisposable
         _connectionString = options.Value.ConnectionString;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
-            _postgres = NpgsqlDataSource.Create(_connectionString);
+            // Prepared statements roughly double PostgreSQL's rate for this query (PRODUCT.md measured
+            // 5.6k -> 10k req/s); used unless the connection string chose otherwise.
+            var builder = new NpgsqlConnectionStringBuilder(_connectionString);
+            if (!_connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.MaxAutoPrepare = 20;
+                builder.AutoPrepareMinUsages = 2;
+            }
+            _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
         }
     }
 
     public async Task<LoadedSession?> FindAsync(string token, ClientKind client, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = Sql;
-        Add(command, "@hash", Secrets.Sha256(token));
-        Add(command, "@now", _time.GetUtcNow().UtcDateTime);
-        Add(command, "@client", client.Wire());
+        var lease = await RentAsync(ct);
+        try
+        {
+            var command = lease.Command;
+            command.Parameters[0].Value = Secrets.Sha256(token);
+            command.Parameters[1].Value = _time.GetUtcNow().UtcDateTime;
+            command.Parameters[2].Value = client.Wire();
+            var found = await ReadAsync(command, ct);
+            Return(lease);
+            lease = null;
+            return found;
+        }
+        finally
+        {
+            if (lease is not null)
+            {
+                await lease.DisposeAsync(); // failed mid-way: never reuse a connection in an unknown state
+            }
+        }
+    }
+
+    private static async Task<LoadedSession?> ReadAsync(DbCommand command, CancellationToken ct)
+    {
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, ct);
         if (!await reader.ReadAsync(ct))
         {
@@ -65,15 +91,58 @@ public sealed class SessionLookup : IAsyncDisposable
         };
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken ct)
+    /// <summary>
+    /// An open connection with the lookup already prepared. On SQLite, preparing the statement was about
+    /// half of the lookup's cost in a profile, so a few leases are kept and reused; PostgreSQL's pooled
+    /// connections keep their own prepared statements, so a lease there lives for one call.
+    /// </summary>
+    private sealed class Lease(DbConnection connection, DbCommand command) : IAsyncDisposable
     {
-        if (_postgres is not null)
+        public DbCommand Command { get; } = command;
+
+        public async ValueTask DisposeAsync()
         {
-            return await _postgres.OpenConnectionAsync(ct);
+            await Command.DisposeAsync();
+            await connection.DisposeAsync();
         }
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct);
-        return connection;
+    }
+
+    private const int MaxIdleLeases = 16;
+    private readonly ConcurrentQueue<Lease> _idle = new();
+
+    private async Task<Lease> RentAsync(CancellationToken ct)
+    {
+        if (_postgres is null && _idle.TryDequeue(out var idle))
+        {
+            return idle;
+        }
+        DbConnection connection = _postgres is not null
+            ? await _postgres.OpenConnectionAsync(ct)
+            : new SqliteConnection(_connectionString);
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(ct);
+        }
+        var command = connection.CreateCommand();
+        command.CommandText = Sql;
+        Add(command, "@hash", Array.Empty<byte>());
+        Add(command, "@now", DateTime.UnixEpoch);
+        Add(command, "@client", "");
+        if (_postgres is null)
+        {
+            await command.PrepareAsync(ct);
+        }
+        return new Lease(connection, command);
+    }
+
+    private void Return(Lease lease)
+    {
+        if (_postgres is null && _idle.Count < MaxIdleLeases)
+        {
+            _idle.Enqueue(lease);
+            return;
+        }
+        _ = lease.DisposeAsync().AsTask();
     }
 
     private static void Add(DbCommand command, string name, object value)
@@ -84,5 +153,15 @@ public sealed class SessionLookup : IAsyncDisposable
         command.Parameters.Add(parameter);
     }
 
-    public ValueTask DisposeAsync() => _postgres?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryDequeue(out var lease))
+        {
+            await lease.DisposeAsync();
+        }
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
 }

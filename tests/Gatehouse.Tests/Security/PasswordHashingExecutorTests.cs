@@ -132,6 +132,26 @@ public sealed class PasswordHashingExecutorTests
     }
 
     [Fact]
+    public async Task HashingThreads_RunAtNiceTen_SoRequestThreadsGoFirst()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "this machine kind is Linux; the priority change is Linux-only");
+        int nice = int.MinValue;
+        using var executor = new PasswordHashingExecutor(
+            Options(iterations: 1000, maxConcurrentHashes: 1),
+            job =>
+            {
+                // /proc/thread-self/stat: field 19 is the nice value; fields after the ")" start at 3.
+                var stat = File.ReadAllText("/proc/thread-self/stat");
+                nice = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+                job();
+            });
+
+        await executor.HashAsync("x", CancellationToken.None);
+
+        Assert.Equal(10, nice);
+    }
+
+    [Fact]
     public async Task HashAsync_CancelledWhileQueued_IsSkipped()
     {
         using var gate = new ManualResetEventSlim();

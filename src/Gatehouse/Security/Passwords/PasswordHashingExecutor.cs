@@ -148,6 +148,7 @@ public sealed class PasswordHashingExecutor : IDisposable
     private void Work(CancellationToken shutdown)
     {
         ChannelReader<HashingJob> reader = _queue.Reader;
+        HashingThreadPriority.Lower();
         try
         {
             // Blocking on the wait is deliberate: this is one of our own threads, not the pool's.
