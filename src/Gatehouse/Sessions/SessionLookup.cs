@@ -42,6 +42,13 @@ public sealed class SessionLookup : IAsyncDisposable
                 builder.MaxAutoPrepare = 20;
                 builder.AutoPrepareMinUsages = 2;
             }
+            // This pool serves one short query. Npgsql's default (100) lets a burst open a backend per
+            // concurrent request, which then fight over the same cores; a few per core keep them busy
+            // without that (PRODUCT.md: 8 on 2 cores took PostgreSQL from 10k to 13.4k req/s).
+            if (!_connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.MaxPoolSize = Math.Max(8, 4 * Environment.ProcessorCount);
+            }
             _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
         }
     }
