@@ -21,6 +21,42 @@ export function useApiAction() {
 }
 
 /**
+ * A list the page loads on mount (addresses, sessions): the list, or the failed answer, and a reload.
+ * `setList` takes the list from an action's answer, which repeats it.
+ */
+export function useLoadedList<T>(fetchList: () => Promise<Envelope>) {
+  const [list, setList] = useState<T[] | null>(null);
+  const [loadError, setLoadError] = useState<Envelope | null>(null);
+  const load = useCallback(async () => {
+    const r = await fetchList();
+    if (r.status === 200 && Array.isArray(r.data)) {
+      setList(r.data as T[]);
+      setLoadError(null);
+    } else setLoadError(r);
+  }, [fetchList]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return { list, setList, loadError, load };
+}
+
+/** What a keyed link is for (GET with the key), loaded once the key is known; null until then. */
+export function useKeyInfo<T>(key: string | null | undefined, fetchInfo: (key: string) => Promise<T>): T | null {
+  const [info, setInfo] = useState<T | null>(null);
+  useEffect(() => {
+    if (!key) return;
+    let live = true;
+    void fetchInfo(key).then((r) => {
+      if (live) setInfo(r);
+    });
+    return () => {
+      live = false;
+    };
+  }, [key, fetchInfo]);
+  return info;
+}
+
+/**
  * The key of a link like /account/verify-email/<key>. The static export has one placeholder page per
  * keyed route; the server serves it for every key, and the page reads the real one from the URL.
  */

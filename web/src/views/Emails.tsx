@@ -1,7 +1,7 @@
 "use client";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api, fieldErrors, formErrors, type EmailAddress, type Envelope } from "@/lib/api";
-import { useApiAction } from "@/lib/hooks";
+import { useApiAction, useLoadedList } from "@/lib/hooks";
 import { RequireAuth } from "@/components/Guards";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
 
@@ -14,24 +14,11 @@ export function Emails() {
 }
 
 function EmailList() {
-  const [list, setList] = useState<EmailAddress[] | null>(null);
-  const [loadError, setLoadError] = useState<Envelope | null>(null);
+  const { list, setList, loadError, load } = useLoadedList<EmailAddress>(api.listEmails);
   const [email, setEmail] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
   const add = useApiAction();
   const action = useApiAction();
-
-  const load = useCallback(async () => {
-    const r = await api.listEmails();
-    if (r.status === 200 && Array.isArray(r.data)) {
-      setList(r.data);
-      setLoadError(null);
-    } else setLoadError(r);
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

@@ -1,9 +1,9 @@
 "use client";
 import Link from "next/link";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { api, fieldErrors, formErrors, type Envelope, type PasswordResetInfo } from "@/lib/api";
 import { paths } from "@/lib/flows";
-import { useApiAction, useKeyFromLocation } from "@/lib/hooks";
+import { useApiAction, useKeyFromLocation, useKeyInfo } from "@/lib/hooks";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
 import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
 
@@ -61,20 +61,9 @@ export const PASSWORD_RESET_KEY_PREFIX = "/account/password/reset/key/";
 /** /account/password/reset/key/{key}: chooses the new password. */
 export function PasswordResetKey() {
   const key = useKeyFromLocation(PASSWORD_RESET_KEY_PREFIX);
-  const [info, setInfo] = useState<Envelope<PasswordResetInfo> | null>(null);
+  const info = useKeyInfo(key, api.getPasswordReset);
   const newPassword = useNewPassword();
   const { busy, response, run } = useApiAction();
-
-  useEffect(() => {
-    if (!key) return;
-    let live = true;
-    void api.getPasswordReset(key).then((r) => {
-      if (live) setInfo(r);
-    });
-    return () => {
-      live = false;
-    };
-  }, [key]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

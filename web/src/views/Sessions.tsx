@@ -1,7 +1,7 @@
 "use client";
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { api, formErrors, type Envelope, type Session } from "@/lib/api";
-import { formatTime, useApiAction } from "@/lib/hooks";
+import { formatTime, useApiAction, useLoadedList } from "@/lib/hooks";
 import { RequireAuth } from "@/components/Guards";
 import { Card, FormErrors, Loading, Notice } from "@/components/Form";
 
@@ -14,22 +14,9 @@ export function Sessions() {
 }
 
 function SessionList() {
-  const [list, setList] = useState<Session[] | null>(null);
-  const [loadError, setLoadError] = useState<Envelope | null>(null);
+  const { list, setList, loadError, load } = useLoadedList<Session>(api.listSessions);
   const [notice, setNotice] = useState<string | null>(null);
   const action = useApiAction();
-
-  const load = useCallback(async () => {
-    const r = await api.listSessions();
-    if (r.status === 200 && Array.isArray(r.data)) {
-      setList(r.data);
-      setLoadError(null);
-    } else setLoadError(r);
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   async function end(ids: number[], what: string) {
     setNotice(null);

@@ -1,9 +1,9 @@
 "use client";
 import Link from "next/link";
-import { useEffect, useState, type FormEvent } from "react";
+import { type FormEvent } from "react";
 import { api, formErrors, isAuthenticatedData, type EmailVerificationInfo, type Envelope } from "@/lib/api";
 import { paths, pendingFlow } from "@/lib/flows";
-import { useApiAction, useKeyFromLocation } from "@/lib/hooks";
+import { useApiAction, useKeyFromLocation, useKeyInfo } from "@/lib/hooks";
 import { useAuthStatus, useAuthStore } from "@/lib/store";
 import { Card, FormErrors, Loading, Notice, Submit } from "@/components/Form";
 
@@ -57,19 +57,8 @@ export function VerifyEmailKey() {
   const key = useKeyFromLocation(VERIFY_EMAIL_PREFIX);
   const phase = useAuthStore((s) => s.phase);
   const status = useAuthStatus();
-  const [info, setInfo] = useState<Envelope<EmailVerificationInfo> | null>(null);
+  const info = useKeyInfo(key, api.getEmailVerification);
   const { busy, response, run } = useApiAction();
-
-  useEffect(() => {
-    if (!key) return;
-    let live = true;
-    void api.getEmailVerification(key).then((r) => {
-      if (live) setInfo(r);
-    });
-    return () => {
-      live = false;
-    };
-  }, [key]);
 
   async function confirm(event: FormEvent) {
     event.preventDefault();
