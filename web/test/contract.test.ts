@@ -4,9 +4,10 @@ import { dirname, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 // The API module is written by hand; this checks every call it makes against the wire contract
-// (shared/allauth-headless-openapi.yaml beside the repository): the path exists and allows the method.
+// (docs/contract/allauth-headless-openapi.yaml, a copy of the shared contract kept in the repository):
+// the path exists and allows the method.
 const here = dirname(fileURLToPath(import.meta.url));
-const specPath = resolve(here, "../../../shared/allauth-headless-openapi.yaml");
+const specPath = resolve(here, "../../docs/contract/allauth-headless-openapi.yaml");
 const apiSource = readFileSync(resolve(here, "../src/lib/api.ts"), "utf8");
 
 /** Methods per path from the OpenAPI YAML, read by indentation (paths at 2 spaces, methods at 4). */
@@ -20,14 +21,14 @@ function operations(yaml: string): Map<string, Set<string>> {
       continue;
     }
     if (inPaths && /^\S/.test(line)) break;
-    const path = /^ {2}(\/\S+):\s*$/.exec(line);
-    if (path) {
-      current = path[1];
-      result.set(current, new Set());
+    const path = /^ {2}(\/\S+):\s*$/.exec(line)?.[1];
+    if (path !== undefined) {
+      current = path;
+      result.set(path, new Set());
       continue;
     }
-    const method = /^ {4}(get|post|put|patch|delete):\s*$/.exec(line);
-    if (method && current) result.get(current)!.add(method[1].toUpperCase());
+    const method = /^ {4}(get|post|put|patch|delete):\s*$/.exec(line)?.[1];
+    if (method !== undefined && current !== null) result.get(current)?.add(method.toUpperCase());
   }
   return result;
 }
@@ -39,7 +40,7 @@ describe("the API module against the OpenAPI contract", () => {
 
   it("calls only paths and methods the contract defines for the browser client", () => {
     const spec = operations(readFileSync(specPath, "utf8"));
-    const calls = [...apiSource.matchAll(/request(?:<[^>]*>)?\("([A-Z]+)", "([^"]+)"/g)].map((m) => [m[1], m[2]] as const);
+    const calls = [...apiSource.matchAll(/request(?:<[^>]*>)?\("([A-Z]+)", "([^"]+)"/g)].map((m) => [m[1] ?? "", m[2] ?? ""] as const);
     expect(calls.length).toBeGreaterThan(15);
     const missing = calls.filter(([method, path]) => {
       const methods = spec.get(`/_allauth/{client}/v1/${path}`) ?? spec.get(`/_allauth/browser/v1/${path}`);
