@@ -13,14 +13,6 @@ namespace Gatehouse.Account;
 /// <summary>Finding users by email or username, and making usernames the way allauth does.</summary>
 public sealed partial class UserDirectory(GatehouseDbContext db)
 {
-    /// <summary>The account owning <paramref name="email"/> (any of its addresses, verified or not), tracked.</summary>
-    public Task<User?> FindByEmailAsync(string email, CancellationToken ct)
-    {
-        var normalized = EmailValidation.Normalize(email);
-        return db.Users.Include(u => u.EmailAddresses)
-            .FirstOrDefaultAsync(u => u.EmailAddresses.Any(e => e.EmailNormalized == normalized), ct);
-    }
-
     /// <summary>
     /// The account an address logs in to (password, code, reset): a verified address, or the primary
     /// address of an account not verified yet. An unverified secondary address is only a claim by whoever
