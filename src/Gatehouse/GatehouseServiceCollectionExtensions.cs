@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Gatehouse.Account;
 using Gatehouse.Account.Flows;
+using Gatehouse.Account.Stages;
 using Gatehouse.Audit;
 using Gatehouse.Configuration;
 using Gatehouse.Email;
@@ -11,6 +12,8 @@ using Gatehouse.Security;
 using Gatehouse.Security.Passwords;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
+using Gatehouse.Tokens;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -86,11 +89,14 @@ public static class GatehouseServiceCollectionExtensions
         services.AddSingleton<SecretBox>();
         services.AddSingleton<Csrf>();
         services.AddSingleton<ClientIpResolver>();
-        services.AddSingleton<AuthResponses>();
+        services.AddScoped<AuthResponses>();
         services.AddSingleton<ConfigFlow>();
         services.AddScoped<AuthContext>();
         services.AddScoped<SessionStore>();
         services.AddSingleton<SessionLookup>();
+        services.TryAddSingleton<ITokenStrategy, SessionTokenStrategy>();
+        // Registered without a default scheme: the host's own authentication setup stays the host's.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(GatehouseAuthentication.Scheme, null);
         services.AddScoped<SessionEndpointFilter>();
         services.AddScoped<RateLimiter>();
         services.AddScoped<AuditLog>();
@@ -106,6 +112,12 @@ public static class GatehouseServiceCollectionExtensions
         services.AddSingleton<OutboxWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxWorker>());
 
+        services.AddScoped<CodeChallenges>();
+        // Login stages run in registration order (allauth's LOGIN_STAGES order); MFA will add its own here.
+        services.AddScoped<ILoginStage, VerifyEmailStage>();
+        services.AddScoped<LoginStages>();
+        // Each feature's part of data.flows, in allauth's order.
+        services.AddSingleton<IFlowContributor, AccountFlows>();
         services.AddScoped<LoginCompletion>();
         services.AddScoped<LoginFlow>();
         services.AddScoped<SignupFlow>();

@@ -1,4 +1,5 @@
 using Gatehouse.Account.Flows;
+using Gatehouse.Configuration;
 using Gatehouse.Http;
 using Gatehouse.Sessions;
 using Microsoft.AspNetCore.Builder;
@@ -6,37 +7,37 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Gatehouse.Account;
 
-/// <summary>The account routes: login, signup, session, reauthentication, login by code, passwords.</summary>
+/// <summary>
+/// The account routes: login, signup, session, reauthentication, login by code, passwords. A feature that
+/// is switched off has no routes (allauth's <c>account/urls.py</c> appends <c>code/request</c> only when
+/// login by code is on): nothing behind it can be reached by accident.
+/// </summary>
 public static class AccountApi
 {
-    public static RouteGroupBuilder MapAccount(this RouteGroupBuilder group)
+    public static void MapAccount(this RouteGroupBuilder group, RouteGroupBuilder authenticated, AccountOptions options)
     {
-        group.MapPost("auth/login", static (HttpRequest request, LoginFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.LoginAsync(input, ct), ct));
-        group.MapPost("auth/signup", static (HttpRequest request, SignupFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.SignupAsync(input, ct), ct));
+        group.MapPost("auth/login", static (JsonInput input, LoginFlow flow, CancellationToken ct) => flow.LoginAsync(input, ct));
+        group.MapPost("auth/signup", static (JsonInput input, SignupFlow flow, CancellationToken ct) => flow.SignupAsync(input, ct));
 
         group.MapGet("auth/session", static (AuthContext auth, AuthResponses responses) => responses.Current(auth));
         group.MapDelete("auth/session", static (LogoutFlow flow, CancellationToken ct) => flow.LogoutAsync(ct));
 
-        group.MapPost("auth/reauthenticate", static (HttpRequest request, ReauthenticateFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.ReauthenticateAsync(input, ct), ct));
+        authenticated.MapPost("auth/reauthenticate", static (JsonInput input, ReauthenticateFlow flow, CancellationToken ct) =>
+            flow.ReauthenticateAsync(input, ct));
 
-        group.MapPost("auth/code/request", static (HttpRequest request, LoginByCodeFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.RequestAsync(input, ct), ct));
-        group.MapPost("auth/code/confirm", static (HttpRequest request, LoginByCodeFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.ConfirmAsync(input, ct), ct));
-        group.MapPost("auth/code/resend", static (LoginByCodeFlow flow, CancellationToken ct) => flow.ResendAsync(ct));
+        if (options.LoginByCodeEnabled)
+        {
+            group.MapPost("auth/code/request", static (JsonInput input, LoginByCodeFlow flow, CancellationToken ct) => flow.RequestAsync(input, ct));
+            group.MapPost("auth/code/confirm", static (JsonInput input, LoginByCodeFlow flow, CancellationToken ct) => flow.ConfirmAsync(input, ct));
+            group.MapPost("auth/code/resend", static (LoginByCodeFlow flow, CancellationToken ct) => flow.ResendAsync(ct));
+        }
 
-        group.MapPost("auth/password/request", static (HttpRequest request, PasswordResetFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.RequestAsync(input, ct), ct));
+        group.MapPost("auth/password/request", static (JsonInput input, PasswordResetFlow flow, CancellationToken ct) => flow.RequestAsync(input, ct));
         group.MapGet("auth/password/reset", static (HttpRequest request, PasswordResetFlow flow, CancellationToken ct) =>
             flow.InfoAsync(request.Headers[PasswordResetFlow.KeyHeader].FirstOrDefault(), ct));
-        group.MapPost("auth/password/reset", static (HttpRequest request, PasswordResetFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.ResetAsync(input, ct), ct));
+        group.MapPost("auth/password/reset", static (JsonInput input, PasswordResetFlow flow, CancellationToken ct) => flow.ResetAsync(input, ct));
 
-        group.MapPost("account/password/change", static (HttpRequest request, PasswordChangeFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.ChangeAsync(input, ct), ct));
-        return group;
+        authenticated.MapPost("account/password/change", static (JsonInput input, PasswordChangeFlow flow, CancellationToken ct) =>
+            flow.ChangeAsync(input, ct));
     }
 }

@@ -1,3 +1,4 @@
+using Gatehouse.Configuration;
 using Gatehouse.Email.Flows;
 using Gatehouse.Http;
 using Microsoft.AspNetCore.Builder;
@@ -8,23 +9,22 @@ namespace Gatehouse.Email;
 /// <summary>Email routes: verification (auth/email/verify) and the account's addresses (account/email).</summary>
 public static class EmailApi
 {
-    public static RouteGroupBuilder MapEmail(this RouteGroupBuilder group)
+    public static void MapEmail(this RouteGroupBuilder group, RouteGroupBuilder authenticated, AccountOptions options)
     {
         group.MapGet("auth/email/verify", static (HttpRequest request, EmailVerificationFlow flow, CancellationToken ct) =>
             flow.InfoAsync(request.Headers[EmailVerificationFlow.KeyHeader].FirstOrDefault(), ct));
-        group.MapPost("auth/email/verify", static (HttpRequest request, EmailVerificationFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.VerifyAsync(input, ct), ct));
-        group.MapPost("auth/email/verify/resend", static (EmailVerificationFlow flow, CancellationToken ct) => flow.ResendAsync(ct));
+        group.MapPost("auth/email/verify", static (JsonInput input, EmailVerificationFlow flow, CancellationToken ct) => flow.VerifyAsync(input, ct));
+        if (options.EmailVerificationByCodeEnabled)
+        {
+            // Only codes are resent here (links are resent with PUT account/email); allauth maps it always
+            // and answers 409 when codes are off: a route of a switched-off feature does not exist here.
+            group.MapPost("auth/email/verify/resend", static (EmailVerificationFlow flow, CancellationToken ct) => flow.ResendAsync(ct));
+        }
 
-        group.MapGet("account/email", static (ManageEmailFlow flow, CancellationToken ct) => flow.ListAsync(ct));
-        group.MapPost("account/email", static (HttpRequest request, ManageEmailFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.AddAsync(input, ct), ct));
-        group.MapPut("account/email", static (HttpRequest request, ManageEmailFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.ResendAsync(input, ct), ct));
-        group.MapPatch("account/email", static (HttpRequest request, ManageEmailFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.MarkPrimaryAsync(input, ct), ct));
-        group.MapDelete("account/email", static (HttpRequest request, ManageEmailFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.RemoveAsync(input, ct), ct));
-        return group;
+        authenticated.MapGet("account/email", static (ManageEmailFlow flow, CancellationToken ct) => flow.ListAsync(ct));
+        authenticated.MapPost("account/email", static (JsonInput input, ManageEmailFlow flow, CancellationToken ct) => flow.AddAsync(input, ct));
+        authenticated.MapPut("account/email", static (JsonInput input, ManageEmailFlow flow, CancellationToken ct) => flow.ResendAsync(input, ct));
+        authenticated.MapPatch("account/email", static (JsonInput input, ManageEmailFlow flow, CancellationToken ct) => flow.MarkPrimaryAsync(input, ct));
+        authenticated.MapDelete("account/email", static (JsonInput input, ManageEmailFlow flow, CancellationToken ct) => flow.RemoveAsync(input, ct));
     }
 }

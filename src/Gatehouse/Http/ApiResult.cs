@@ -24,8 +24,8 @@ public sealed class ApiResult : IResult, IStatusCodeHttpResult
     public int Status { get; }
     int? IStatusCodeHttpResult.StatusCode => Status;
     public AuthenticatedFlag IsAuthenticated { get; init; } = AuthenticatedFlag.Absent;
-    /// <summary>App clients only: set when the request created or rotated the session.</summary>
-    public string? SessionToken { get; set; }
+    /// <summary>App clients only: the token strategy's members for a session the request created or rotated.</summary>
+    public Action<Utf8JsonWriter>? TokenMeta { get; set; }
     /// <summary>Extra meta members written after the standard ones.</summary>
     public Action<Utf8JsonWriter>? ExtraMeta { get; init; }
 
@@ -50,7 +50,7 @@ public sealed class ApiResult : IResult, IStatusCodeHttpResult
             writer.WritePropertyName("data");
             _data(writer);
         }
-        var hasMeta = IsAuthenticated != AuthenticatedFlag.Absent || SessionToken is not null || ExtraMeta is not null;
+        var hasMeta = IsAuthenticated != AuthenticatedFlag.Absent || TokenMeta is not null || ExtraMeta is not null;
         if (hasMeta)
         {
             writer.WriteStartObject("meta");
@@ -60,10 +60,7 @@ public sealed class ApiResult : IResult, IStatusCodeHttpResult
                 case AuthenticatedFlag.False: writer.WriteBoolean("is_authenticated", false); break;
                 case AuthenticatedFlag.Null: writer.WriteNull("is_authenticated"); break;
             }
-            if (SessionToken is not null)
-            {
-                writer.WriteString("session_token", SessionToken);
-            }
+            TokenMeta?.Invoke(writer);
             ExtraMeta?.Invoke(writer);
             writer.WriteEndObject();
         }

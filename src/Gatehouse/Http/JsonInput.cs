@@ -22,6 +22,19 @@ public sealed class JsonInput
     /// <summary>A fresh input with no fields (an empty or <c>null</c> body). A new instance each time: it collects errors.</summary>
     public static JsonInput Empty => new(default);
 
+    /// <summary>
+    /// Set when the body could not be read as a JSON object; the endpoint filter answers it before the
+    /// handler runs, so handlers only ever see a readable input.
+    /// </summary>
+    public ApiResult? BodyError { get; private init; }
+
+    /// <summary>Minimal APIs bind a <see cref="JsonInput"/> parameter from the request body through this.</summary>
+    public static async ValueTask<JsonInput?> BindAsync(HttpContext context)
+    {
+        var (input, error) = await ReadAsync(context.Request, context.RequestAborted);
+        return input ?? new JsonInput(default) { BodyError = error };
+    }
+
     public IReadOnlyList<ApiError> Errors => _errors;
     public bool IsValid => _errors.Count == 0;
 

@@ -19,6 +19,9 @@ public sealed class LoadedSession
     public SessionState State => _state ??= SessionState.Parse(StateJson);
 }
 
+/// <summary>A session this request created: the token (known only now, never stored) and its row.</summary>
+public sealed record IssuedSession(string Token, Storage.Entities.Session Row);
+
 /// <summary>
 /// Per-request authentication state, filled by <see cref="SessionEndpointFilter"/> before a handler
 /// runs and read by it afterwards to write cookies and <c>meta.session_token</c>.
@@ -30,8 +33,11 @@ public sealed class AuthContext
     public string Ip { get; set; } = "";
     public string UserAgent { get; set; } = "";
 
-    /// <summary>A token created or rotated by this request; goes to meta.session_token (app) or the cookie (browser).</summary>
-    public string? IssuedToken { get; set; }
+    /// <summary>
+    /// A session created or rotated by this request: its token goes to the client as the token strategy
+    /// says (app: <c>meta.session_token</c>) or into the cookie (browser).
+    /// </summary>
+    public IssuedSession? Issued { get; set; }
     /// <summary>The browser session was ended; the cookie is cleared.</summary>
     public bool SessionEnded { get; set; }
     /// <summary>Django rotates the CSRF token at login.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gatehouse.Account.Stages;
 using Gatehouse.Configuration;
 using Gatehouse.Http;
 using Microsoft.Extensions.Options;
@@ -9,8 +10,10 @@ namespace Gatehouse.Sessions;
 /// The authentication-related responses: 200 with user and methods, 401 with the flows a client can
 /// start (and the pending one), 401 asking for reauthentication, 410 for a dead app session.
 /// </summary>
-public sealed class AuthResponses(IOptions<AccountOptions> accountOptions, TimeProvider time)
+public sealed class AuthResponses(
+    IOptions<AccountOptions> accountOptions, IEnumerable<IFlowContributor> contributors, LoginStages stages, TimeProvider time)
 {
+    private readonly IFlowContributor[] _contributors = contributors.ToArray();
     private readonly AccountOptions _account = accountOptions.Value;
 
     public ApiResult Authenticated(AuthContext auth) =>
@@ -109,32 +112,45 @@ public sealed class AuthResponses(IOptions<AccountOptions> accountOptions, TimeP
     }
 
     /// <summary>
-    /// The flows a client may start, in allauth's order, with the pending stage marked: a stage that is
-    /// also a startable flow (login_by_code) is marked in place, any other is appended (verify_email).
+    /// The flows a client may start, as the features contribute them, with the pending stage merged in:
+    /// marked in place when it is also a startable flow (login_by_code), appended otherwise (verify_email),
+    /// with whatever details its stage adds (allauth's <c>_upsert_pending_flow</c> and <c>_enrich_mfa_flow</c>).
     /// </summary>
     private void WriteFlows(Utf8JsonWriter w, PendingFlow? pending)
     {
-        var stage = pending?.CurrentStage;
+        var flows = new FlowList();
+        foreach (var contributor in _contributors)
+        {
+            contributor.AddFlows(flows);
+        }
+        var current = pending?.CurrentStage;
         w.WriteStartObject();
         w.WriteStartArray("flows");
-        WriteFlow(w, "login");
-        if (_account.LoginByCodeEnabled)
+        foreach (var id in flows.Ids)
         {
-            WriteFlow(w, "login_by_code", stage == Stages.LoginByCode);
+            if (id == current)
+            {
+                WritePending(w, pending!);
+            }
+            else
+            {
+                WriteFlow(w, id);
+            }
         }
-        if (_account.IsOpenForSignup)
+        if (current is not null && !flows.Ids.Contains(current))
         {
-            WriteFlow(w, "signup");
-        }
-        if (_account.PasswordResetByCodeEnabled)
-        {
-            WriteFlow(w, Stages.PasswordResetByCode, stage == Stages.PasswordResetByCode);
-        }
-        if (stage is not null && stage is not (Stages.LoginByCode or Stages.PasswordResetByCode))
-        {
-            WriteFlow(w, stage, pending: true);
+            WritePending(w, pending!);
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private void WritePending(Utf8JsonWriter w, PendingFlow pending)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", pending.CurrentStage);
+        w.WriteBoolean("is_pending", true);
+        stages.Find(pending.CurrentStage)?.WritePendingDetails(w, pending);
         w.WriteEndObject();
     }
 

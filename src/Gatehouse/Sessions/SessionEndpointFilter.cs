@@ -1,5 +1,9 @@
 using Gatehouse.Configuration;
 using Gatehouse.Http;
+using Gatehouse.Storage;
+using Gatehouse.Tokens;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,15 +13,16 @@ namespace Gatehouse.Sessions;
 public sealed class NoSessionMetadata;
 
 /// <summary>
-/// Runs around every headless endpoint: tells the client kind, enforces CSRF for the browser, resolves
-/// the session (410 for a dead app token), and afterwards hands a new token to the client (cookie or
-/// <c>meta.session_token</c>) and refreshes the CSRF cookie.
+/// Runs around every headless endpoint: tells the client kind, enforces CSRF for the browser, takes the
+/// session from the <see cref="SessionAuthenticationHandler"/> (410 for a dead app token), turns a lost race
+/// into a 409, and afterwards hands a new session to the client: the cookie (browser) or the token
+/// strategy's <c>meta</c> members (app), and refreshes the CSRF cookie.
 /// </summary>
 public sealed partial class SessionEndpointFilter(
-    SessionLookup sessions, AuthContext auth, AuthResponses responses, Csrf csrf, ClientIpResolver ipResolver,
+    AuthContext auth, AuthResponses responses, Csrf csrf, ClientIpResolver ipResolver, ITokenStrategy tokens,
     IOptions<SessionOptions> options, ILogger<SessionEndpointFilter> logger) : IEndpointFilter
 {
-    public const string SessionTokenHeader = "X-Session-Token";
+    public const string SessionTokenHeader = SessionTokenStrategy.Header;
     private readonly SessionOptions _options = options.Value;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -38,59 +43,72 @@ public sealed partial class SessionEndpointFilter(
 
         if (endpoint?.Metadata.GetMetadata<NoSessionMetadata>() is null)
         {
-            var gone = await ResolveSessionAsync(http);
-            if (gone)
+            await http.AuthenticateAsync(GatehouseAuthentication.Scheme);
+            var resolution = http.Features.Get<SessionResolution>();
+            auth.Session = resolution?.Session;
+            if (resolution is { Dead: true })
             {
-                return responses.SessionGone();
+                if (auth.Client == ClientKind.App)
+                {
+                    return responses.SessionGone();
+                }
+                auth.SessionEnded = true; // clear a stale cookie
             }
         }
 
-        var result = await next(context);
+        // A body that could not be read as a JSON object is answered before the handler runs.
+        foreach (var argument in context.Arguments)
+        {
+            if (argument is JsonInput { BodyError: { } bodyError })
+            {
+                return bodyError;
+            }
+        }
 
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Exception ex) when (IsLostRace(ex))
+        {
+            // A double submit or two requests racing on one row: the other request won. Nothing of this one
+            // was committed, so no new session is handed out.
+            Log.LostRace(logger, http.Request.Method, http.Request.Path.Value ?? "");
+            auth.Issued = null;
+            auth.RotateCsrf = false;
+            result = ApiResult.Conflict();
+        }
+
+        // A session whose row was never inserted (the flow gave up before saving) is not handed out.
+        if (auth.Issued is { Row.Id: 0 })
+        {
+            auth.Issued = null;
+        }
         if (auth.Client == ClientKind.Browser)
         {
             WriteBrowserCookies(http);
         }
-        else if (auth.IssuedToken is not null && result is ApiResult api)
+        else if (auth.Issued is { } issued && result is ApiResult api)
         {
-            api.SessionToken = auth.IssuedToken;
+            api.TokenMeta = meta => tokens.WriteMeta(meta, issued);
         }
         return result;
     }
 
-    /// <summary>Returns true when an app client sent a token that is unknown, expired or ended.</summary>
-    private async Task<bool> ResolveSessionAsync(HttpContext http)
-    {
-        if (auth.Client == ClientKind.App)
-        {
-            // The app client never uses cookies; the browser client ignores X-Session-Token.
-            var token = http.Request.Headers[SessionTokenHeader].ToString();
-            if (token.Length == 0)
-            {
-                return false;
-            }
-            auth.Session = token.Length <= 128 ? await sessions.FindAsync(token, ClientKind.App, http.RequestAborted) : null;
-            return auth.Session is null;
-        }
-
-        var cookie = http.Request.Cookies[_options.CookieName];
-        if (!string.IsNullOrEmpty(cookie))
-        {
-            auth.Session = cookie.Length <= 128 ? await sessions.FindAsync(cookie, ClientKind.Browser, http.RequestAborted) : null;
-            if (auth.Session is null)
-            {
-                auth.SessionEnded = true; // clear a stale cookie
-            }
-        }
-        return false;
-    }
+    /// <summary>
+    /// An update that found its row changed or gone (EF Core's concurrency check), or a unique index that a
+    /// concurrent request filled first and the flow did not expect.
+    /// </summary>
+    private static bool IsLostRace(Exception ex) =>
+        ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && UniqueViolation.Is(update));
 
     private void WriteBrowserCookies(HttpContext http)
     {
         csrf.WriteCookie(http, auth.RotateCsrf);
-        if (auth.IssuedToken is not null)
+        if (auth.Issued is { } issued)
         {
-            http.Response.Cookies.Append(_options.CookieName, auth.IssuedToken, new CookieOptions
+            http.Response.Cookies.Append(_options.CookieName, issued.Token, new CookieOptions
             {
                 HttpOnly = true,
                 SameSite = SameSiteMode.Lax,
@@ -114,5 +132,8 @@ public sealed partial class SessionEndpointFilter(
     {
         [LoggerMessage(1, LogLevel.Information, "CSRF check failed: {Reason}")]
         public static partial void CsrfRejected(ILogger logger, string reason);
+
+        [LoggerMessage(2, LogLevel.Information, "{Method} {Path} lost a race with a concurrent request; answered 409")]
+        public static partial void LostRace(ILogger logger, string method, string path);
     }
 }

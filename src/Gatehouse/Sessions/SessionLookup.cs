@@ -17,11 +17,15 @@ namespace Gatehouse.Sessions;
 public sealed class SessionLookup : IAsyncDisposable
 {
     // Booleans are tested bare ("AND u.is_active"): SQLite's 0/1 integers and PostgreSQL's booleans both work.
+    // A logged-in session is alive only while its user's security stamp is the one its login saw: a password
+    // change or reset replaces the stamp in its own transaction, which ends every session at once, including
+    // those of logins with the old password that were still in flight and committed afterwards.
     private const string Sql = """
         SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash,
                (SELECT e.email FROM email_addresses e WHERE e.user_id = u.id AND e.is_primary LIMIT 1)
         FROM sessions s LEFT JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = @hash AND s.expires_at > @now AND s.client = @client AND (s.user_id IS NULL OR u.is_active)
+        WHERE s.token_hash = @hash AND s.expires_at > @now AND s.client = @client
+          AND (s.user_id IS NULL OR (u.is_active AND s.auth_stamp = u.security_stamp))
         """;
 
     private readonly NpgsqlDataSource? _postgres;

@@ -11,6 +11,11 @@ public sealed class SessionState
 {
     public List<AuthMethod> Methods { get; set; } = [];
     public PendingFlow? Pending { get; set; }
+    /// <summary>
+    /// A logged-in user's address waiting for its mailed code (verification by code of an address added
+    /// from account/email; allauth keeps this process in the session too).
+    /// </summary>
+    public AddressVerification? Verification { get; set; }
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -37,9 +42,10 @@ public sealed class AuthMethod
 
 /// <summary>
 /// A multi-step authentication in progress. <see cref="Stages"/> lists what must still happen, first
-/// one current: <c>verify_email</c> after a login or signup, <c>login_by_code</c> after a code request,
-/// <c>password_reset_by_code</c> after a reset request by code. Later features add their stages
-/// (<c>mfa_authenticate</c>, <c>provider_signup</c>) to the same list.
+/// one current: an entry flow (<c>login_by_code</c>, <c>password_reset_by_code</c>) or the stages a
+/// proven user must pass (<c>verify_email</c>, later <c>mfa_authenticate</c>...; see
+/// <see cref="Account.Stages.LoginStages"/>). Each stage keeps its own state under its id in
+/// <see cref="StageStates"/>.
 /// </summary>
 public sealed class PendingFlow
 {
@@ -50,17 +56,44 @@ public sealed class PendingFlow
     public DateTime ExpiresAt { get; set; }
     /// <summary>Methods earned so far, carried into the session when the last stage passes.</summary>
     public List<AuthMethod> Methods { get; set; } = [];
-    /// <summary>HMAC of the code this stage waits for, if it waits for one.</summary>
-    public string? CodeHash { get; set; }
-    public int Attempts { get; set; }
-    /// <summary>A password reset by code whose code was accepted once; the flow then moved to a new token.</summary>
-    public bool CodeConfirmed { get; set; }
+    /// <summary>Each stage's own state, by stage id.</summary>
+    public Dictionary<string, StageState> StageStates { get; set; } = [];
 
     [JsonIgnore]
     public string? CurrentStage => Stages.Count > 0 ? Stages[0] : null;
+
+    /// <summary>The state of stage <paramref name="id"/>, created empty on first use.</summary>
+    public StageState StateOf(string id)
+    {
+        if (!StageStates.TryGetValue(id, out var state))
+        {
+            StageStates[id] = state = new StageState();
+        }
+        return state;
+    }
 }
 
-public static class Stages
+/// <summary>What one stage remembers between requests. Stages added later keep their own fields in <see cref="Extra"/>.</summary>
+public sealed class StageState
+{
+    /// <summary>Key of the <see cref="Security.CodeChallenges">code challenge</see> this stage waits for.</summary>
+    public string? Challenge { get; set; }
+    /// <summary>The stage's code was accepted once (a password reset by code asks for it on GET and on POST).</summary>
+    public bool Confirmed { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>An address of the logged-in user and the code challenge that verifies it.</summary>
+public sealed class AddressVerification
+{
+    public required string Email { get; set; }
+    public required string Challenge { get; set; }
+    public DateTime ExpiresAt { get; set; }
+}
+
+public static class FlowIds
 {
     public const string VerifyEmail = "verify_email";
     public const string LoginByCode = "login_by_code";

@@ -1,3 +1,4 @@
+using Gatehouse.Account;
 using Gatehouse.Configuration;
 using Gatehouse.Security;
 using Gatehouse.Storage;
@@ -14,10 +15,18 @@ namespace Gatehouse.Sessions;
 public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOptions<SessionOptions> options)
 {
     /// <summary>
-    /// Starts a new session (new token) for <paramref name="user"/> or for an anonymous pending flow, and
-    /// drops the request's current one: a token seen before login is never the one that is authenticated.
+    /// Starts a logged-in session (new token, new CSRF token) for <paramref name="user"/> and drops the
+    /// request's current one: a token seen before login is never the one that is authenticated. The session
+    /// records the user's security stamp as this request saw it; a password change or reset that commits in
+    /// between replaces the stamp, and the session check then refuses this session.
     /// </summary>
-    public void Start(AuthContext auth, SessionUser? user, SessionState state)
+    public void StartLoggedIn(AuthContext auth, User user, SessionState state) =>
+        Start(auth, UserDirectory.ToSessionUser(user), user.SecurityStamp, state);
+
+    /// <summary>Starts a new anonymous session carrying a pending flow, dropping the request's current one.</summary>
+    public void StartAnonymous(AuthContext auth, SessionState state) => Start(auth, null, "", state);
+
+    private void Start(AuthContext auth, SessionUser? user, string stamp, SessionState state)
     {
         if (auth.Session is { } current && current.Created is null)
         {
@@ -30,6 +39,7 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
             TokenHash = Secrets.Sha256(token),
             Client = auth.Client.Wire(),
             UserId = user?.Id,
+            AuthStamp = stamp,
             State = state.Serialize(),
             CreatedAt = now,
             LastSeenAt = now,
@@ -38,7 +48,7 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
             UserAgent = auth.UserAgent,
         };
         db.Sessions.Add(entity);
-        auth.IssuedToken = token;
+        auth.Issued = new IssuedSession(token, entity);
         auth.RotateCsrf = user is not null;
         auth.Session = new LoadedSession { Created = entity, CreatedAt = now, User = user, StateJson = entity.State };
     }
@@ -48,7 +58,7 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
     {
         if (auth.Session is null)
         {
-            Start(auth, null, state);
+            StartAnonymous(auth, state);
             return;
         }
         var json = state.Serialize();
@@ -97,7 +107,14 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
         auth.SessionEnded = true;
     }
 
-    /// <summary>Ends all of a user's sessions except <paramref name="keepId"/>; runs immediately.</summary>
+    /// <summary>
+    /// Ends every session of <paramref name="user"/> at once, including logins still in flight: a new
+    /// security stamp (saved with the unit of work) makes every session that recorded the old one dead.
+    /// The caller starts the session it keeps afterwards, with the new stamp.
+    /// </summary>
+    public static void RevokeAll(User user) => user.SecurityStamp = Secrets.NewUrlKey();
+
+    /// <summary>Deletes all of a user's sessions except <paramref name="keepId"/>; runs immediately (inside the caller's transaction).</summary>
     public Task<int> EndOthersAsync(long userId, long? keepId, CancellationToken ct) =>
         db.Sessions.Where(s => s.UserId == userId && s.Id != (keepId ?? -1)).ExecuteDeleteAsync(ct);
 

@@ -4,14 +4,12 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Gatehouse.Sessions;
 
-/// <summary>auth/sessions: list the user's sessions and end some of them.</summary>
+/// <summary>auth/sessions: list the user's sessions and end some of them (logged-in users only).</summary>
 public static class SessionsApi
 {
-    public static RouteGroupBuilder MapSessions(this RouteGroupBuilder group)
+    public static void MapSessions(this RouteGroupBuilder authenticated)
     {
-        group.MapGet("auth/sessions", static (SessionsFlow flow, CancellationToken ct) => flow.ListAsync(ct));
-        group.MapDelete("auth/sessions", static (HttpRequest request, SessionsFlow flow, CancellationToken ct) =>
-            Body.Json(request, input => flow.EndAsync(input, ct), ct));
-        return group;
+        authenticated.MapGet("auth/sessions", static (SessionsFlow flow, CancellationToken ct) => flow.ListAsync(ct));
+        authenticated.MapDelete("auth/sessions", static (JsonInput input, SessionsFlow flow, CancellationToken ct) => flow.EndAsync(input, ct));
     }
 }

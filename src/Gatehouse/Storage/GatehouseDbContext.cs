@@ -12,6 +12,7 @@ public sealed class GatehouseDbContext(DbContextOptions<GatehouseDbContext> opti
     public DbSet<VerificationKey> VerificationKeys => Set<VerificationKey>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<CodeChallenge> CodeChallenges => Set<CodeChallenge>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatehouseDbContext).Assembly);

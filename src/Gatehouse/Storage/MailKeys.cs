@@ -41,6 +41,14 @@ public sealed class MailKeys(GatehouseDbContext db, TimeProvider time)
             .FirstOrDefaultAsync(k => k.KeyHash == hash && k.Purpose == purpose && k.ConsumedAt == null && k.ExpiresAt > now, ct);
     }
 
+    /// <summary>Marks one key used, if nobody did yet; false when a concurrent request was first. Runs now.</summary>
+    public async Task<bool> ConsumeAsync(long id, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.VerificationKeys.Where(k => k.Id == id && k.ConsumedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.ConsumedAt, now), ct) == 1;
+    }
+
     /// <summary>Marks every live key of this purpose for the user (and address, if given) used; runs now.</summary>
     public Task<int> ConsumeAllAsync(string purpose, long userId, string? normalizedEmail, CancellationToken ct)
     {

@@ -7,7 +7,7 @@ namespace Gatehouse.Storage;
 
 /// <summary>
 /// Deletes what can no longer be used: expired sessions (including abandoned pending flows), used or
-/// expired mail keys, stale rate-limit windows, and delivered mail older than a week. Every node may
+/// expired mail keys, expired code challenges, stale rate-limit windows, and delivered mail older than a week. Every node may
 /// run it; the deletes are idempotent.
 /// </summary>
 public sealed partial class MaintenanceWorker(IServiceScopeFactory scopes, TimeProvider time, ILogger<MaintenanceWorker> logger) : BackgroundService
@@ -43,15 +43,16 @@ public sealed partial class MaintenanceWorker(IServiceScopeFactory scopes, TimeP
         var weekAgo = now.AddDays(-7);
         var sessions = await db.Sessions.Where(s => s.ExpiresAt <= now).ExecuteDeleteAsync(ct);
         var keys = await db.VerificationKeys.Where(k => k.ExpiresAt <= now || k.ConsumedAt < dayAgo).ExecuteDeleteAsync(ct);
+        var challenges = await db.CodeChallenges.Where(c => c.ExpiresAt <= now).ExecuteDeleteAsync(ct);
         var mails = await db.OutboxMessages.Where(m => m.SentAt < weekAgo).ExecuteDeleteAsync(ct);
         var windowFloor = time.GetUtcNow().ToUnixTimeSeconds() - 86_400;
         var counters = await db.Database.ExecuteSqlAsync($"DELETE FROM rate_limit_counters WHERE window_start < {windowFloor}", ct);
-        Log.Cleaned(logger, sessions, keys, mails, counters);
+        Log.Cleaned(logger, sessions, keys + challenges, mails, counters);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Maintenance removed {Sessions} sessions, {Keys} keys, {Mails} sent mails, {Counters} rate-limit windows")]
+        [LoggerMessage(1, LogLevel.Debug, "Maintenance removed {Sessions} sessions, {Keys} keys and codes, {Mails} sent mails, {Counters} rate-limit windows")]
         public static partial void Cleaned(ILogger logger, int sessions, int keys, int mails, int counters);
 
         [LoggerMessage(2, LogLevel.Warning, "Maintenance pass failed")]

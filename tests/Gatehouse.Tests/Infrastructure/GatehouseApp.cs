@@ -74,7 +74,11 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
         }
     }
 
-    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, IDictionary<string, string?>? settings = null)
+    /// <summary>Services the test adds to the host (e.g. a database interceptor that holds a request at a chosen point).</summary>
+    private Action<IServiceCollection>? _testServices;
+
+    public static async Task<GatehouseApp> StartAsync(
+        DatabaseKind database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         GatehouseApp app;
         if (database == DatabaseKind.Postgres)
@@ -87,6 +91,7 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             var directory = Directory.CreateTempSubdirectory("gatehouse-test-").FullName;
             app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, settings);
         }
+        app._testServices = services;
         await MigrateAsync(app);
         return app;
     }
@@ -139,6 +144,7 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
         {
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
+            _testServices?.Invoke(services);
             if (_settings.GetValueOrDefault(RemoteIpSetting) is { Length: > 0 } remoteIp)
             {
                 services.AddTransient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp)));

@@ -6,17 +6,19 @@ using Gatehouse.Security;
 using Gatehouse.Security.Passwords;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Account.Flows;
 
 /// <summary>
-/// auth/code/request, confirm and resend: a one-time code mailed to the address. The code lives only as
-/// an HMAC in the session's pending flow, with an attempt limit; the third wrong code ends the flow.
+/// auth/code/request, confirm and resend: a one-time code mailed to the address. The code is a
+/// <see cref="CodeChallenges">challenge</see> the pending flow refers to, with an atomic attempt limit;
+/// the third wrong code ends the flow.
 /// </summary>
 public sealed class LoginByCodeFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
-    RateLimiter rateLimiter, LoginCompletion completion, Mailer mailer, CodeHasher codes, TimeProvider time,
+    RateLimiter rateLimiter, LoginCompletion completion, Mailer mailer, CodeChallenges challenges, TimeProvider time,
     IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
@@ -46,13 +48,14 @@ public sealed class LoginByCodeFlow(
 
         var pending = new PendingFlow
         {
-            Stages = [Stages.LoginByCode],
+            Stages = [FlowIds.LoginByCode],
             UserId = user?.Id,
             Email = normalized,
             ExpiresAt = time.GetUtcNow().UtcDateTime + _options.LoginByCodeTimeout,
         };
-        SendCode(pending, user is not null);
-        sessions.Start(auth, null, new SessionState { Pending = pending });
+        var code = SendCode(pending, user is not null);
+        pending.StateOf(FlowIds.LoginByCode).Challenge = challenges.Issue(CodePurposes.LoginByCode, code, pending.ExpiresAt);
+        sessions.StartAnonymous(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return responses.Unauthenticated(auth);
     }
@@ -60,7 +63,7 @@ public sealed class LoginByCodeFlow(
     public async Task<ApiResult> ConfirmAsync(JsonInput input, CancellationToken ct)
     {
         var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-        if (pending?.CurrentStage != Stages.LoginByCode)
+        if (pending?.CurrentStage != FlowIds.LoginByCode)
         {
             return ApiResult.Conflict();
         }
@@ -69,18 +72,27 @@ public sealed class LoginByCodeFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (!codes.Matches(code!, pending.CodeHash) || pending.UserId is null)
+        var check = await challenges.CheckAsync(pending.StateOf(FlowIds.LoginByCode).Challenge, code!, _options.LoginByCodeMaxAttempts, consume: true, ct);
+        if (check == CodeCheck.AlreadyUsed)
         {
-            pending.Attempts++;
-            sessions.SaveState(auth, new SessionState { Pending = pending.Attempts >= _options.LoginByCodeMaxAttempts ? null : pending });
-            await db.SaveChangesAsync(ct);
+            return ApiResult.Conflict();
+        }
+        if (check != CodeCheck.Accepted || pending.UserId is null)
+        {
+            if (check == CodeCheck.Exhausted)
+            {
+                sessions.SaveState(auth, new SessionState());
+                await db.SaveChangesAsync(ct);
+            }
             return ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "code"));
         }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var user = await users.FindByIdAsync(pending.UserId.Value, ct);
         if (user is null || !user.IsActive)
         {
             sessions.SaveState(auth, new SessionState());
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             return ApiResult.Conflict();
         }
         // Reading the code proves the mailbox: the address counts as verified from now on.
@@ -93,18 +105,21 @@ public sealed class LoginByCodeFlow(
                 // could be someone else waiting for the owner to move in. The owner gets it without that
                 // password (set one with account/password/change) and without anyone else's sessions.
                 user.PasswordHash = DjangoPasswordHasher.UnusablePassword();
+                SessionStore.RevokeAll(user);
                 await sessions.EndOthersAsync(user.Id, keepId: null, ct);
             }
             address.Verified = true;
         }
         var method = LoginCompletion.Method("code", time.GetUtcNow(), email: address?.Email ?? pending.Email);
-        return await completion.ProceedAsync(user, [.. pending.Methods, method], signup: false, ct);
+        var result = await completion.ProceedAsync(user, [.. pending.Methods, method], signup: false, ct);
+        await transaction.CommitAsync(ct);
+        return result;
     }
 
     public async Task<ApiResult> ResendAsync(CancellationToken ct)
     {
         var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-        if (pending?.CurrentStage != Stages.LoginByCode)
+        if (pending?.CurrentStage != FlowIds.LoginByCode)
         {
             return ApiResult.Conflict();
         }
@@ -112,25 +127,25 @@ public sealed class LoginByCodeFlow(
         {
             return ApiResult.TooManyRequests();
         }
-        SendCode(pending, pending.UserId is not null);
-        sessions.SaveState(auth, new SessionState { Pending = pending });
+        var code = SendCode(pending, pending.UserId is not null);
+        await challenges.ReplaceCodeAsync(pending.StateOf(FlowIds.LoginByCode).Challenge ?? "", code, ct);
         await db.SaveChangesAsync(ct);
         return ApiResult.Ok();
     }
 
-    private void SendCode(PendingFlow pending, bool accountExists)
+    /// <summary>Mails a new code (or, for an unknown address, the "no account" notice) and returns the code.</summary>
+    private string? SendCode(PendingFlow pending, bool accountExists)
     {
         // A resend makes a new code but keeps the flow's failed attempts (allauth does too): resending
         // must not buy an attacker a fresh set of guesses.
         if (!accountExists)
         {
             // No code exists for an unknown address; the owner of the mailbox learns someone tried.
-            pending.CodeHash = null;
             mailer.EnqueueUnknownAccount(pending.Email!);
-            return;
+            return null;
         }
         var code = Secrets.NewCode();
-        pending.CodeHash = codes.Hash(code);
         mailer.Enqueue(pending.Email!, "login_code", new() { ["code"] = code });
+        return code;
     }
 }

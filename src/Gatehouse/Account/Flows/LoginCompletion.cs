@@ -1,6 +1,6 @@
+using Gatehouse.Account.Stages;
 using Gatehouse.Audit;
 using Gatehouse.Configuration;
-using Gatehouse.Email.Flows;
 using Gatehouse.Http;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
@@ -10,13 +10,14 @@ using Microsoft.Extensions.Options;
 namespace Gatehouse.Account.Flows;
 
 /// <summary>
-/// What happens once a user has proven who they are (password, code, ...): either the remaining stages
-/// become the session's pending flow, or the user is logged in with a fresh session. Every way in
-/// (login, signup, login by code, email confirmation) ends here, so stages added later (MFA) apply to all.
+/// What happens once a user has proven who they are (password, code, reset, email confirmation): the
+/// registered <see cref="LoginStages"/> that apply become the session's pending flow, or the user is
+/// logged in with a fresh session. Every way in ends here and only here, so a stage added later (MFA)
+/// applies to all of them; logging in is private to this class.
 /// </summary>
 public sealed class LoginCompletion(
     GatehouseDbContext db, SessionStore sessions, AuthContext auth, AuthResponses responses, AuditLog audit,
-    VerificationMails verificationMails, MailKeys mailKeys, TimeProvider time, IOptions<AccountOptions> options)
+    LoginStages stages, MailKeys mailKeys, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
 
@@ -25,54 +26,61 @@ public sealed class LoginCompletion(
 
     public ApiResult Unauthenticated() => responses.Unauthenticated(auth);
 
-    /// <summary>The stages this user must still pass before being logged in, in order.</summary>
-    public List<string> StagesFor(User user)
-    {
-        var stages = new List<string>();
-        if (_options.EmailVerification == EmailVerificationMode.Mandatory && !user.EmailAddresses.Any(e => e.Verified))
-        {
-            stages.Add(Stages.VerifyEmail);
-        }
-        return stages;
-    }
-
     /// <summary>
-    /// Continues after <paramref name="methods"/> proved the user: pending stages (mailing what they need)
-    /// or a logged-in session. Saves the unit of work.
+    /// Continues after <paramref name="methods"/> proved the user: the stages that apply (entering the first,
+    /// which may mail something) in a new anonymous session, or a logged-in session. Saves the unit of work.
     /// </summary>
     public async Task<ApiResult> ProceedAsync(User user, List<AuthMethod> methods, bool signup, CancellationToken ct)
     {
-        var stages = StagesFor(user);
-        if (stages.Count == 0)
+        var pending = new PendingFlow
+        {
+            UserId = user.Id,
+            Email = user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.EmailNormalized,
+            ExpiresAt = time.GetUtcNow().UtcDateTime + _options.PendingFlowTimeout,
+            Methods = methods,
+        };
+        var context = new StageContext(user, pending, signup);
+        pending.Stages = await stages.ApplicableAsync(context, ct);
+        if (pending.Stages.Count == 0)
         {
             return await LogInAsync(user, methods, ct);
         }
-        var now = time.GetUtcNow().UtcDateTime;
-        var pending = new PendingFlow
-        {
-            Stages = stages,
-            UserId = user.Id,
-            Email = user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.EmailNormalized,
-            ExpiresAt = now + _options.PendingFlowTimeout,
-            Methods = methods,
-        };
-        if (stages[0] == Stages.VerifyEmail && user.EmailAddresses.FirstOrDefault(e => e.IsPrimary) is { } address)
-        {
-            verificationMails.Send(user, address, signup, pending, force: signup);
-        }
+        await stages.Find(pending.CurrentStage)!.EnterAsync(context, ct);
         if (user.Id == 0)
         {
             await db.SaveChangesAsync(ct); // a new user's id is known only now (callers hold a transaction)
             pending.UserId = user.Id;
         }
         // The pending flow gets its own new session: a token that existed before this proof is dropped.
-        sessions.Start(auth, null, new SessionState { Pending = pending });
+        sessions.StartAnonymous(auth, new SessionState { Pending = pending });
+        await db.SaveChangesAsync(ct);
+        return responses.Unauthenticated(auth);
+    }
+
+    /// <summary>
+    /// The current stage <paramref name="stageId"/> of <paramref name="pending"/> passed: enters the next
+    /// stage (same session) or logs the user in. Saves the unit of work.
+    /// </summary>
+    public async Task<ApiResult> CompleteStageAsync(string stageId, User user, PendingFlow pending, CancellationToken ct)
+    {
+        if (pending.CurrentStage != stageId || pending.UserId != user.Id)
+        {
+            throw new InvalidOperationException($"Stage {stageId} is not the current stage of this user's pending flow.");
+        }
+        pending.Stages.RemoveAt(0);
+        pending.StageStates.Remove(stageId);
+        if (pending.Stages.Count == 0)
+        {
+            return await LogInAsync(user, pending.Methods, ct);
+        }
+        await stages.Find(pending.CurrentStage)!.EnterAsync(new StageContext(user, pending, Signup: false), ct);
+        sessions.SaveState(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return responses.Unauthenticated(auth);
     }
 
     /// <summary>Logs the user in: a new session (new token, new CSRF token), last_login, audit. Saves.</summary>
-    public async Task<ApiResult> LogInAsync(User user, List<AuthMethod> methods, CancellationToken ct)
+    private async Task<ApiResult> LogInAsync(User user, List<AuthMethod> methods, CancellationToken ct)
     {
         user.LastLogin = time.GetUtcNow().UtcDateTime;
         if (user.Id == 0)
@@ -84,7 +92,7 @@ public sealed class LoginCompletion(
             // Django's reset tokens die at the next login (they cover last_login); so do ours.
             await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
         }
-        sessions.Start(auth, UserDirectory.ToSessionUser(user), new SessionState { Methods = methods });
+        sessions.StartLoggedIn(auth, user, new SessionState { Methods = methods });
         audit.Record(AuditEvents.LoggedIn, user.Id, new { method = methods.LastOrDefault()?.Method ?? "signup" });
         await db.SaveChangesAsync(ct);
         return responses.Authenticated(auth);

@@ -7,6 +7,7 @@ using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Account.Flows;
@@ -64,7 +65,12 @@ public sealed class LoginFlow(
         }
         if (result == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            user.PasswordHash = await hasher.HashAsync(password!, ct);
+            // Only over the hash this login verified: a reset that committed meanwhile must not be undone by
+            // writing the old password back at today's cost.
+            var verified = user.PasswordHash;
+            var rehashed = await hasher.HashAsync(password!, ct);
+            await db.Users.Where(u => u.Id == user.Id && u.PasswordHash == verified)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, rehashed), ct);
         }
         await rateLimiter.UndoHitAsync("login_failed", failedSubject, ct);
 

@@ -14,7 +14,8 @@ namespace Gatehouse.Account.Flows;
 /// <summary>
 /// POST account/password/change: changes the password (or sets a first one for an account without a
 /// usable password). The current session is rotated (the old app token answers 410) and, by default,
-/// the account's other sessions end, as Django's session auth hash makes them.
+/// the account's other sessions end, as Django's session auth hash makes them: in the same transaction,
+/// through a new security stamp, so logins still in flight with the old password end too.
 /// </summary>
 public sealed class PasswordChangeFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
@@ -23,10 +24,6 @@ public sealed class PasswordChangeFlow(
 {
     public async Task<ApiResult> ChangeAsync(JsonInput input, CancellationToken ct)
     {
-        if (!auth.IsAuthenticated)
-        {
-            return responses.Unauthenticated(auth);
-        }
         if (!await rateLimiter.TryHitAsync("change_password", new(UserId: auth.User!.Id), ct))
         {
             return ApiResult.TooManyRequests();
@@ -55,16 +52,20 @@ public sealed class PasswordChangeFlow(
             return ApiResult.BadRequest(input.Errors);
         }
 
-        user.PasswordHash = await hasher.HashAsync(newPassword!, ct);
+        var hash = await hasher.HashAsync(newPassword!, ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        user.PasswordHash = hash;
         await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
-        var state = auth.Session!.State;
-        sessions.Start(auth, UserDirectory.ToSessionUser(user), state);
-        audit.Record(hadPassword ? AuditEvents.PasswordChanged : AuditEvents.PasswordSet, user.Id);
-        await db.SaveChangesAsync(ct);
         if (options.Value.LogoutOtherSessionsOnPasswordChange)
         {
-            await sessions.EndOthersAsync(user.Id, auth.Session!.Id, ct);
+            SessionStore.RevokeAll(user);
+            await sessions.EndOthersAsync(user.Id, keepId: auth.Session!.Id, ct);
         }
+        // The session this request answers with carries the new stamp; the old token is gone (410).
+        sessions.StartLoggedIn(auth, user, auth.Session!.State);
+        audit.Record(hadPassword ? AuditEvents.PasswordChanged : AuditEvents.PasswordSet, user.Id);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return responses.Authenticated(auth);
     }
 }

@@ -15,12 +15,15 @@ namespace Gatehouse.Account.Flows;
 
 /// <summary>
 /// auth/password/request and auth/password/reset, by link key (stored as SHA-256, one use, expiring) or
-/// by code (an HMAC in the pending flow). The request answers alike whether or not the account exists.
+/// by code (a <see cref="CodeChallenges">challenge</see> the pending flow refers to). The request answers
+/// alike whether or not the account exists. A reset ends every session of the account, including logins
+/// with the old password that are still in flight (the security stamp), and logs in only through
+/// <see cref="LoginCompletion"/>, so no stage (MFA) is skipped.
 /// </summary>
 public sealed class PasswordResetFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
     PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, LoginCompletion completion,
-    Mailer mailer, MailKeys mailKeys, CodeHasher codes, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+    Mailer mailer, MailKeys mailKeys, CodeChallenges challenges, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     public const string KeyHeader = "X-Password-Reset-Key";
     private readonly AccountOptions _options = options.Value;
@@ -56,18 +59,19 @@ public sealed class PasswordResetFlow(
         {
             var pending = new PendingFlow
             {
-                Stages = [Stages.PasswordResetByCode],
+                Stages = [FlowIds.PasswordResetByCode],
                 UserId = user?.Id,
                 Email = normalized,
                 ExpiresAt = now + _options.PasswordResetByCodeTimeout,
             };
+            string? code = null;
             if (user is not null)
             {
-                var code = Secrets.NewCode();
-                pending.CodeHash = codes.Hash(code);
+                code = Secrets.NewCode();
                 mailer.Enqueue(normalized, "password_reset_code", new() { ["code"] = code });
             }
-            sessions.Start(auth, null, new SessionState { Pending = pending });
+            pending.StateOf(FlowIds.PasswordResetByCode).Challenge = challenges.Issue(CodePurposes.PasswordReset, code, pending.ExpiresAt);
+            sessions.StartAnonymous(auth, new SessionState { Pending = pending });
             await db.SaveChangesAsync(ct);
             return responses.Unauthenticated(auth);
         }
@@ -120,16 +124,26 @@ public sealed class PasswordResetFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var (user, error) = await ResolveAsync(key, ct);
         if (error is not null)
         {
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             return error;
         }
         var problems = passwordValidator.Validate(password!, [("username", user!.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]);
         if (problems.Count > 0)
         {
+            await db.SaveChangesAsync(ct); // the flow may have moved to its confirmed token
+            await transaction.CommitAsync(ct);
             return ApiResult.BadRequest(problems.Select(p => new ApiError(p.Message, p.Code, "password")).ToList());
+        }
+        // Of two requests racing with one code, only the first uses its challenge up.
+        if (_options.PasswordResetByCodeEnabled &&
+            !await challenges.ConsumeAsync(auth.PendingAt(time.GetUtcNow().UtcDateTime)!.StateOf(FlowIds.PasswordResetByCode).Challenge!, ct))
+        {
+            return ApiResult.Conflict();
         }
 
         // Consumed before the password changes, in one conditional update: of two requests racing with
@@ -141,6 +155,7 @@ public sealed class PasswordResetFlow(
         }
         user.PasswordHash = await hasher.HashAsync(password!, ct);
         var now = time.GetUtcNow().UtcDateTime;
+        SessionStore.RevokeAll(user);
         await sessions.EndOthersAsync(user.Id, keepId: null, ct);
         foreach (var address in user.EmailAddresses)
         {
@@ -148,52 +163,71 @@ public sealed class PasswordResetFlow(
         }
         audit.Record(AuditEvents.PasswordReset, user.Id);
 
+        ApiResult result;
         if (_options.LoginOnPasswordReset)
         {
-            return await completion.LogInAsync(user, [LoginCompletion.Method("password", time.GetUtcNow(), email: user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email)], ct);
+            var method = LoginCompletion.Method("password", time.GetUtcNow(), email: user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email);
+            result = await completion.ProceedAsync(user, [method], signup: false, ct);
         }
-        if (auth.Session is not null && auth.PendingAt(now) is not null)
+        else
         {
-            sessions.SaveState(auth, new SessionState());
+            if (auth.Session is not null && auth.PendingAt(now) is not null)
+            {
+                sessions.SaveState(auth, new SessionState());
+            }
+            await db.SaveChangesAsync(ct);
+            result = responses.Unauthenticated(auth);
         }
-        await db.SaveChangesAsync(ct);
-        return responses.Unauthenticated(auth);
+        await transaction.CommitAsync(ct);
+        return result;
     }
 
+    /// <summary>
+    /// Finds the account a key or code resets. A wrong code counts an attempt (GET as POST, as allauth
+    /// checks it on every call); a missing one does not. The POST that sets the password uses the challenge
+    /// up afterwards, once the new password passed the validators.
+    /// </summary>
     private async Task<(User? User, ApiResult? Error)> ResolveAsync(string? key, CancellationToken ct)
     {
         if (_options.PasswordResetByCodeEnabled)
         {
             var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-            if (pending?.CurrentStage != Stages.PasswordResetByCode)
+            if (pending?.CurrentStage != FlowIds.PasswordResetByCode)
             {
                 return (null, ApiResult.Conflict());
             }
-            // The code is checked on every call (GET, then POST), as allauth does.
-            if (key is not null && codes.Matches(key, pending.CodeHash) && pending.UserId is not null)
+            if (string.IsNullOrWhiteSpace(key))
             {
-                if (pending.CodeConfirmed)
-                {
-                    sessions.SaveState(auth, new SessionState { Pending = pending });
-                }
-                else
-                {
-                    // The confirmed flow is a capability to set the password: it moves to a new token, so a
-                    // session planted in the victim's browser before the code was typed gains nothing.
-                    pending.CodeConfirmed = true;
-                    sessions.Start(auth, null, new SessionState { Pending = pending });
-                }
-                var owner = await users.FindByIdAsync(pending.UserId!.Value, ct);
-                // Reading the code proves the mailbox: allauth's confirm_code() verifies the address indirectly.
-                if (owner?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email) is { Verified: false } address)
-                {
-                    address.Verified = true;
-                }
-                return owner is { IsActive: true } ? (owner, null) : (null, ApiResult.Conflict());
+                return (null, ApiResult.BadRequest(ApiError.Required("key")));
             }
-            pending.Attempts++;
-            sessions.SaveState(auth, new SessionState { Pending = pending.Attempts >= _options.PasswordResetByCodeMaxAttempts ? null : pending });
-            return (null, ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key")));
+            var state = pending.StateOf(FlowIds.PasswordResetByCode);
+            var check = await challenges.CheckAsync(state.Challenge, key, _options.PasswordResetByCodeMaxAttempts, consume: false, ct);
+            if (check == CodeCheck.AlreadyUsed)
+            {
+                return (null, ApiResult.Conflict());
+            }
+            if (check != CodeCheck.Accepted || pending.UserId is null)
+            {
+                if (check == CodeCheck.Exhausted)
+                {
+                    sessions.SaveState(auth, new SessionState());
+                }
+                return (null, ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key")));
+            }
+            if (!state.Confirmed)
+            {
+                // The confirmed flow is a capability to set the password: it moves to a new token, so a
+                // session planted in the victim's browser before the code was typed gains nothing.
+                state.Confirmed = true;
+                sessions.StartAnonymous(auth, new SessionState { Pending = pending });
+            }
+            var owner = await users.FindByIdAsync(pending.UserId.Value, ct);
+            // Reading the code proves the mailbox: allauth's confirm_code() verifies the address indirectly.
+            if (owner?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email) is { Verified: false } address)
+            {
+                address.Verified = true;
+            }
+            return owner is { IsActive: true } ? (owner, null) : (null, ApiResult.Conflict());
         }
 
         var invalid = ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));

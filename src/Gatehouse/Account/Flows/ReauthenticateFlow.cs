@@ -16,10 +16,6 @@ public sealed class ReauthenticateFlow(
 {
     public async Task<ApiResult> ReauthenticateAsync(JsonInput input, CancellationToken ct)
     {
-        if (!auth.IsAuthenticated)
-        {
-            return responses.Unauthenticated(auth);
-        }
         var userId = auth.User!.Id;
         if (!await rateLimiter.TryHitAsync("reauthenticate", new(UserId: userId), ct))
         {

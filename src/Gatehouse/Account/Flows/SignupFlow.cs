@@ -18,7 +18,7 @@ namespace Gatehouse.Account.Flows;
 public sealed class SignupFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
     PasswordHashingExecutor hasher, PasswordValidator passwordValidator, DisposableEmailDomains disposable,
-    RateLimiter rateLimiter, LoginCompletion completion, VerificationMails verificationMails, Mailer mailer,
+    RateLimiter rateLimiter, LoginCompletion completion, VerificationMails verificationMails, Mailer mailer, CodeChallenges challenges,
     AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
@@ -59,21 +59,27 @@ public sealed class SignupFlow(
 
         // Hashed before the existence check: a duplicate address must take as long as a new one.
         var hash = await hasher.HashAsync(password!, ct);
-        if (email is not null)
-        {
-            var normalized = EmailValidation.Normalize(email);
-            // An unverified secondary address on another account is an unproven claim: it yields to the signup.
-            if (await users.EmailExistsAsync(normalized, ct) && !await users.ReleaseUnverifiedClaimAsync(normalized, ct))
-            {
-                return await DuplicateEmailAsync(email, ct);
-            }
-        }
 
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await CreateAsync(email, username, hash, afterCollision: attempt > 1, ct);
+                // One transaction: the release of another account's unproven claim on the address commits
+                // with the new account or not at all.
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                if (email is not null)
+                {
+                    var normalized = EmailValidation.Normalize(email);
+                    // An unverified secondary address on another account is an unproven claim: it yields to the signup.
+                    if (await users.EmailExistsAsync(normalized, ct) && !await users.ReleaseUnverifiedClaimAsync(normalized, ct))
+                    {
+                        await transaction.RollbackAsync(ct);
+                        return await DuplicateEmailAsync(email, ct);
+                    }
+                }
+                var created = await CreateAsync(email, username, hash, afterCollision: attempt > 1, ct);
+                await transaction.CommitAsync(ct);
+                return created;
             }
             catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
             {
@@ -105,6 +111,7 @@ public sealed class SignupFlow(
             Username = username,
             UsernameNormalized = username.ToLowerInvariant(),
             PasswordHash = hash,
+            SecurityStamp = Secrets.NewUrlKey(),
             DateJoined = now,
         };
         if (email is not null)
@@ -118,17 +125,13 @@ public sealed class SignupFlow(
             });
         }
         db.Users.Add(user);
-
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.SaveChangesAsync(ct);
         audit.Record(AuditEvents.SignedUp, user.Id, new { email = email is null ? null : EmailValidation.Normalize(email) });
         if (_options.EmailVerification == EmailVerificationMode.Optional && user.EmailAddresses.FirstOrDefault() is { } address)
         {
-            verificationMails.Send(user, address, signup: true, pending: null, force: true);
+            await verificationMails.SendAsync(user, address, signup: true, pending: null, ct, force: true);
         }
-        var result = await completion.ProceedAsync(user, [], signup: true, ct);
-        await transaction.CommitAsync(ct);
-        return result;
+        return await completion.ProceedAsync(user, [], signup: true, ct);
     }
 
     /// <summary>
@@ -148,15 +151,20 @@ public sealed class SignupFlow(
             ["password_reset_url"] = mailer.Link(mailer.FrontendUrls.AccountResetPassword),
         });
         audit.Record(AuditEvents.SignedUp, null, new { duplicate = true });
-        sessions.Start(auth, null, new SessionState
+        var pending = new PendingFlow
         {
-            Pending = new PendingFlow
-            {
-                Stages = [Stages.VerifyEmail],
-                Email = normalized,
-                ExpiresAt = time.GetUtcNow().UtcDateTime + _options.PendingFlowTimeout,
-            },
-        });
+            Stages = [FlowIds.VerifyEmail],
+            Email = normalized,
+            ExpiresAt = time.GetUtcNow().UtcDateTime + _options.PendingFlowTimeout,
+        };
+        if (_options.EmailVerificationByCodeEnabled)
+        {
+            // A challenge no code passes, with the same attempt limit as a real one: typing codes into this
+            // flow must look exactly like typing them into a new account's.
+            pending.ExpiresAt = time.GetUtcNow().UtcDateTime + _options.EmailVerificationByCodeTimeout;
+            pending.StateOf(FlowIds.VerifyEmail).Challenge = challenges.Issue(CodePurposes.EmailVerification, null, pending.ExpiresAt);
+        }
+        sessions.StartAnonymous(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return responses.Unauthenticated(auth);
     }

@@ -8,7 +8,6 @@ using Gatehouse.Security;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Email.Flows;
@@ -16,12 +15,13 @@ namespace Gatehouse.Email.Flows;
 /// <summary>
 /// GET/POST auth/email/verify and auth/email/verify/resend. A link key verifies its address wherever it
 /// is opened; it logs in only the session whose pending flow is waiting for that account (and only with
-/// LoginOnEmailConfirmation on). With verification by code, the code lives in the pending flow.
+/// LoginOnEmailConfirmation on). With verification by code, the code is checked against the challenge of
+/// the session's pending flow, or, for a logged-in user who added an address, of the session itself.
 /// </summary>
 public sealed class EmailVerificationFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
-    LoginCompletion completion, VerificationMails verificationMails, MailKeys mailKeys, RateLimiter rateLimiter, CodeHasher codes,
-    AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+    LoginCompletion completion, VerificationMails verificationMails, MailKeys mailKeys, RateLimiter rateLimiter,
+    CodeChallenges challenges, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     public const string KeyHeader = "X-Email-Verification-Key";
     private readonly AccountOptions _options = options.Value;
@@ -30,14 +30,14 @@ public sealed class EmailVerificationFlow(
 
     public async Task<ApiResult> InfoAsync(string? key, CancellationToken ct)
     {
-        var (target, error) = await ResolveAsync(key, ct);
+        var (target, error) = await ResolveAsync(key, consume: false, ct);
         if (error is not null)
         {
             await db.SaveChangesAsync(ct);
             return error;
         }
         var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-        var isAuthenticating = pending?.CurrentStage == Stages.VerifyEmail && pending.UserId == target!.User.Id;
+        var isAuthenticating = pending?.CurrentStage == FlowIds.VerifyEmail && pending.UserId == target!.User.Id;
         return new ApiResult(StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
@@ -58,15 +58,15 @@ public sealed class EmailVerificationFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var (target, error) = await ResolveAsync(key, ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var (target, error) = await ResolveAsync(key, consume: true, ct);
         if (error is not null)
         {
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             return error;
         }
         var (user, address, record) = target!;
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         address.Verified = true;
         if (!user.EmailAddresses.Any(e => e.IsPrimary))
         {
@@ -78,19 +78,23 @@ public sealed class EmailVerificationFlow(
         }
         audit.Record(AuditEvents.EmailConfirmed, user.Id, new { email = address.Email });
 
-        var pending = auth.PendingAt(now);
-        if (pending?.CurrentStage == Stages.VerifyEmail && pending.UserId == user.Id)
+        if (auth.IsAuthenticated && auth.Session!.State.Verification is not null)
         {
-            pending.Stages.RemoveAt(0);
+            var state = auth.Session.State;
+            state.Verification = null;
+            sessions.SaveState(auth, state);
+        }
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        if (pending?.CurrentStage == FlowIds.VerifyEmail && pending.UserId == user.Id)
+        {
             // Codes prove the mailbox in this very session, so they always continue the login (allauth does too).
-            var continueLogin = _options.LoginOnEmailConfirmation || _options.EmailVerificationByCodeEnabled;
-            if (pending.Stages.Count == 0 && continueLogin)
+            if (_options.LoginOnEmailConfirmation || _options.EmailVerificationByCodeEnabled)
             {
-                var loggedIn = await completion.LogInAsync(user, pending.Methods, ct);
+                var next = await completion.CompleteStageAsync(FlowIds.VerifyEmail, user, pending, ct);
                 await transaction.CommitAsync(ct);
-                return loggedIn;
+                return next;
             }
-            sessions.SaveState(auth, new SessionState { Pending = continueLogin ? pending : null });
+            sessions.SaveState(auth, new SessionState());
         }
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
@@ -99,8 +103,33 @@ public sealed class EmailVerificationFlow(
 
     public async Task<ApiResult> ResendAsync(CancellationToken ct)
     {
-        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-        if (!_options.EmailVerificationByCodeEnabled || pending?.CurrentStage != Stages.VerifyEmail)
+        var now = time.GetUtcNow().UtcDateTime;
+        if (auth.IsAuthenticated)
+        {
+            var verification = auth.Session!.State.Verification;
+            if (verification is null || verification.ExpiresAt <= now)
+            {
+                return ApiResult.Conflict();
+            }
+            if (!await rateLimiter.TryHitAsync("confirm_email", new(Key: verification.Email), ct))
+            {
+                return ApiResult.TooManyRequests();
+            }
+            var owner = await users.FindByIdAsync(auth.User!.Id, ct);
+            var own = owner?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == verification.Email && !e.Verified);
+            if (own is null)
+            {
+                return ApiResult.Conflict();
+            }
+            var state = auth.Session.State;
+            verificationMails.SendCodeToLoggedIn(owner!, own, state);
+            sessions.SaveState(auth, state);
+            await db.SaveChangesAsync(ct);
+            return ApiResult.Ok();
+        }
+
+        var pending = auth.PendingAt(now);
+        if (pending?.CurrentStage != FlowIds.VerifyEmail)
         {
             return ApiResult.Conflict();
         }
@@ -118,30 +147,50 @@ public sealed class EmailVerificationFlow(
         {
             return ApiResult.Conflict();
         }
-        verificationMails.Send(user, address, signup: false, pending, force: true);
+        await verificationMails.SendAsync(user, address, signup: false, pending, ct, force: true);
         sessions.SaveState(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return ApiResult.Ok();
     }
 
-    private async Task<(Target? Target, ApiResult? Error)> ResolveAsync(string? key, CancellationToken ct)
+    /// <summary>
+    /// Finds the address a key or code verifies. A wrong code counts an attempt (GET as POST, as allauth);
+    /// a missing one does not, so cross-site navigations without a code cannot end a victim's flow. With
+    /// <paramref name="consume"/> (POST) the key or challenge is used up by this request alone.
+    /// </summary>
+    private async Task<(Target? Target, ApiResult? Error)> ResolveAsync(string? key, bool consume, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         if (_options.EmailVerificationByCodeEnabled)
         {
+            var verification = auth.IsAuthenticated ? auth.Session!.State.Verification : null;
             var pending = auth.PendingAt(now);
-            if (pending?.CurrentStage != Stages.VerifyEmail)
+            var challenge = verification is not null && verification.ExpiresAt > now
+                ? verification.Challenge
+                : pending?.CurrentStage == FlowIds.VerifyEmail ? pending.StateOf(FlowIds.VerifyEmail).Challenge ?? "" : null;
+            if (challenge is null)
             {
                 return (null, ApiResult.Conflict());
             }
-            if (key is null || pending.UserId is null || !codes.Matches(key, pending.CodeHash))
+            if (string.IsNullOrWhiteSpace(key))
             {
-                pending.Attempts++;
-                sessions.SaveState(auth, new SessionState { Pending = pending.Attempts >= _options.EmailVerificationByCodeMaxAttempts ? null : pending });
-                return (null, ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key")));
+                return (null, ApiResult.BadRequest(ApiError.Required("key")));
             }
-            var owner = await users.FindByIdAsync(pending.UserId.Value, ct);
-            var ownAddress = owner?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email);
+            var check = await challenges.CheckAsync(challenge, key, _options.EmailVerificationByCodeMaxAttempts, consume, ct);
+            switch (check)
+            {
+                case CodeCheck.AlreadyUsed:
+                    return (null, ApiResult.Conflict());
+                case CodeCheck.Exhausted:
+                    EndCodeProcess(verification is not null);
+                    return (null, IncorrectCode());
+                case CodeCheck.Incorrect:
+                    return (null, IncorrectCode());
+            }
+            var ownerId = verification is not null ? auth.User!.Id : pending!.UserId;
+            var email = verification is not null ? verification.Email : pending!.Email;
+            var owner = ownerId is null ? null : await users.FindByIdAsync(ownerId.Value, ct);
+            var ownAddress = owner?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == email);
             return owner is null || ownAddress is null ? (null, ApiResult.Conflict()) : (new Target(owner, ownAddress, null), null);
         }
 
@@ -153,6 +202,25 @@ public sealed class EmailVerificationFlow(
         }
         var user = await users.FindByIdAsync(record.UserId, ct);
         var address = user?.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == record.Email);
-        return user is null || address is null ? (null, invalid) : (new Target(user, address, record), null);
+        if (user is null || address is null)
+        {
+            return (null, invalid);
+        }
+        // One conditional update decides which of several concurrent uses of one key is the one.
+        if (consume && !await mailKeys.ConsumeAsync(record.Id, ct))
+        {
+            return (null, invalid);
+        }
+        return (new Target(user, address, record), null);
+    }
+
+    private static ApiResult IncorrectCode() => ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key"));
+
+    /// <summary>No attempts left: the logged-in verification, or the whole pending login, is over.</summary>
+    private void EndCodeProcess(bool loggedIn)
+    {
+        var state = loggedIn ? auth.Session!.State : new SessionState();
+        state.Verification = null;
+        sessions.SaveState(auth, state);
     }
 }

@@ -18,18 +18,14 @@ namespace Gatehouse.Email.Flows;
 /// (DELETE). Every method counts against allauth's manage_email limit, GET included.
 /// </summary>
 public sealed class ManageEmailFlow(
-    GatehouseDbContext db, AuthContext auth, AuthResponses responses, UserDirectory users, VerificationMails verificationMails, MailKeys mailKeys,
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users, VerificationMails verificationMails, MailKeys mailKeys,
     DisposableEmailDomains disposable, RateLimiter rateLimiter, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
 
-    /// <summary>Common gate of every method: 401 when not logged in, 429 when over the limit.</summary>
+    /// <summary>Common gate of every method (the route group already refused anyone not logged in): 429 when over the limit.</summary>
     public async Task<(User? User, ApiResult? Refusal)> EnterAsync(CancellationToken ct)
     {
-        if (!auth.IsAuthenticated)
-        {
-            return (null, responses.Unauthenticated(auth));
-        }
         if (!await rateLimiter.TryHitAsync("manage_email", new(UserId: auth.User!.Id), ct))
         {
             return (null, ApiResult.TooManyRequests());
@@ -82,7 +78,7 @@ public sealed class ManageEmailFlow(
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         user.EmailAddresses.Add(address);
-        verificationMails.Send(user, address, signup: false, pending: null, force: true);
+        await SendVerificationAsync(user, address, force: true, ct);
         audit.Record(AuditEvents.EmailAdded, user.Id, new { email = normalized });
         try
         {
@@ -107,7 +103,7 @@ public sealed class ManageEmailFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (address!.Verified || !verificationMails.Send(user!, address, signup: false, pending: null))
+        if (address!.Verified || !await SendVerificationAsync(user!, address, force: false, ct))
         {
             return new ApiResult(StatusCodes.Status403Forbidden);
         }
@@ -184,6 +180,26 @@ public sealed class ManageEmailFlow(
         audit.Record(AuditEvents.EmailRemoved, user.Id, new { email = address.Email });
         await db.SaveChangesAsync(ct);
         return List(user);
+    }
+
+    /// <summary>
+    /// A link, or with verification by code a code that this session then accepts at auth/email/verify
+    /// (the SPA goes to its verify page right after adding an address; allauth does the same).
+    /// </summary>
+    private async Task<bool> SendVerificationAsync(User user, EmailAddress address, bool force, CancellationToken ct)
+    {
+        if (!_options.EmailVerificationByCodeEnabled)
+        {
+            return await verificationMails.SendAsync(user, address, signup: false, pending: null, ct, force);
+        }
+        if (!force && verificationMails.InCooldown(address))
+        {
+            return false;
+        }
+        var state = auth.Session!.State;
+        verificationMails.SendCodeToLoggedIn(user, address, state);
+        sessions.SaveState(auth, state);
+        return true;
     }
 
     private EmailAddress? FindOwn(User user, JsonInput input)

@@ -9,11 +9,12 @@ namespace Gatehouse.Email.Flows;
 
 /// <summary>
 /// Sends the "confirm your address" mail: a link key (stored as a hash) or, with verification by code,
-/// a code kept in the pending flow. A cooldown per address (allauth's confirm_email limit) keeps a
-/// login loop from flooding a mailbox; within it the mail is silently not sent, as allauth does.
+/// a code whose <see cref="CodeChallenges">challenge</see> the pending flow (or, for a logged-in user, the
+/// session) refers to. A cooldown per address (allauth's confirm_email limit) keeps a login loop from
+/// flooding a mailbox; within it the mail is silently not sent, as allauth does.
 /// </summary>
 public sealed class VerificationMails(
-    MailKeys mailKeys, Mailer mailer, CodeHasher codes, TimeProvider time, IOptions<AccountOptions> options)
+    MailKeys mailKeys, Mailer mailer, CodeChallenges challenges, TimeProvider time, IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
 
@@ -22,9 +23,10 @@ public sealed class VerificationMails(
 
     /// <summary>
     /// Sends a verification for <paramref name="address"/> unless in cooldown. With verification by code
-    /// and a <paramref name="pending"/> flow, the code goes into that flow. Returns whether it was sent.
+    /// and a <paramref name="pending"/> flow, the code's challenge goes into that flow's verify_email state.
+    /// Returns whether it was sent.
     /// </summary>
-    public bool Send(User user, EmailAddress address, bool signup, PendingFlow? pending, bool force = false)
+    public async Task<bool> SendAsync(User user, EmailAddress address, bool signup, PendingFlow? pending, CancellationToken ct, bool force = false)
     {
         if (!force && InCooldown(address))
         {
@@ -35,14 +37,19 @@ public sealed class VerificationMails(
         var display = user.Username ?? address.Email;
         if (_options.EmailVerificationByCodeEnabled && pending is not null)
         {
-            // The timeout runs from the first code, and failed attempts are kept across resends (allauth
-            // does both), so resending buys neither time nor guesses.
-            if (pending.CodeHash is null)
-            {
-                pending.ExpiresAt = now + _options.EmailVerificationByCodeTimeout;
-            }
             var code = Secrets.NewCode();
-            pending.CodeHash = codes.Hash(code);
+            var state = pending.StateOf(FlowIds.VerifyEmail);
+            if (state.Challenge is null)
+            {
+                // The timeout runs from the first code; a resend replaces the code in the same challenge,
+                // which keeps the failed attempts (allauth does both), so resending buys neither time nor guesses.
+                pending.ExpiresAt = now + _options.EmailVerificationByCodeTimeout;
+                state.Challenge = challenges.Issue(CodePurposes.EmailVerification, code, pending.ExpiresAt);
+            }
+            else
+            {
+                await challenges.ReplaceCodeAsync(state.Challenge, code, ct);
+            }
             mailer.Enqueue(address.Email, "email_confirmation_code", new() { ["code"] = code, ["user_display"] = display });
             return true;
         }
@@ -54,5 +61,25 @@ public sealed class VerificationMails(
             ["activate_url"] = mailer.Link(mailer.FrontendUrls.AccountConfirmEmail, key),
         });
         return true;
+    }
+
+    /// <summary>
+    /// Verification by code of an address a logged-in user added (or asked to verify again): the code's
+    /// challenge is kept in the session's <see cref="SessionState.Verification"/>, as allauth keeps its
+    /// verification process in the session, and auth/email/verify accepts it from that session.
+    /// </summary>
+    public void SendCodeToLoggedIn(User user, EmailAddress address, SessionState state)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        address.LastConfirmationSentAt = now;
+        var code = Secrets.NewCode();
+        var expires = now + _options.EmailVerificationByCodeTimeout;
+        state.Verification = new AddressVerification
+        {
+            Email = address.EmailNormalized,
+            Challenge = challenges.Issue(CodePurposes.EmailVerification, code, expires),
+            ExpiresAt = expires,
+        };
+        mailer.Enqueue(address.Email, "email_confirmation_code", new() { ["code"] = code, ["user_display"] = user.Username ?? address.Email });
     }
 }

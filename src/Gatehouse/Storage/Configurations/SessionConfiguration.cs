@@ -15,6 +15,7 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         b.HasIndex(x => x.TokenHash).IsUnique();
         b.Property(x => x.Client).HasColumnName("client").HasMaxLength(16);
         b.Property(x => x.UserId).HasColumnName("user_id");
+        b.Property(x => x.AuthStamp).HasColumnName("auth_stamp").HasMaxLength(64);
         b.HasOne(x => x.User).WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         b.Property(x => x.State).HasColumnName("state");
         b.Property(x => x.CreatedAt).HasColumnName("created_at");

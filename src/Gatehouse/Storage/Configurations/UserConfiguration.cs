@@ -19,6 +19,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         b.Property(x => x.IsStaff).HasColumnName("is_staff");
         b.Property(x => x.DateJoined).HasColumnName("date_joined");
         b.Property(x => x.LastLogin).HasColumnName("last_login");
+        b.Property(x => x.SecurityStamp).HasColumnName("security_stamp").HasMaxLength(64);
         b.HasMany(x => x.EmailAddresses).WithOne(x => x.User).HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

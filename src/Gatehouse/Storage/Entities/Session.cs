@@ -11,6 +11,8 @@ public sealed class Session
     /// <summary>"app" or "browser".</summary>
     public required string Client { get; set; }
     public long? UserId { get; set; }
+    /// <summary>The user's security stamp when this session logged in; a session whose stamp is stale is dead.</summary>
+    public string AuthStamp { get; set; } = "";
     public User? User { get; set; }
     /// <summary>JSON of <see cref="Sessions.SessionState"/>: authentication methods and the pending flow.</summary>
     public string? State { get; set; }

@@ -12,5 +12,11 @@ public sealed class User
     public bool IsStaff { get; set; }
     public DateTime DateJoined { get; set; }
     public DateTime? LastLogin { get; set; }
+    /// <summary>
+    /// Random, replaced whenever every session must end (password changed, reset or taken away). Each
+    /// session records the stamp its login saw and the session check compares them (Django's session
+    /// auth hash does the same with a hash of the password).
+    /// </summary>
+    public string SecurityStamp { get; set; } = "";
     public List<EmailAddress> EmailAddresses { get; set; } = [];
 }

@@ -1,0 +1,21 @@
+namespace Gatehouse.Sessions;
+
+/// <summary>
+/// A feature's part of <c>data.flows</c> in a 401: the flows a client may start (allauth's
+/// <c>_get_flows</c> asks each installed app). Contributors are registered in DI in allauth's order
+/// (account, then providers, then MFA); a switched-off feature contributes nothing.
+/// </summary>
+public interface IFlowContributor
+{
+    void AddFlows(FlowList flows);
+}
+
+/// <summary>The flows of one response, in order; the pending stage is merged in by id (allauth's <c>_upsert_pending_flow</c>).</summary>
+public sealed class FlowList
+{
+    private readonly List<string> _ids = [];
+
+    public IReadOnlyList<string> Ids => _ids;
+
+    public void Add(string id) => _ids.Add(id);
+}

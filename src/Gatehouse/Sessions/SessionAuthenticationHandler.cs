@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Gatehouse.Http;
+using Gatehouse.Tokens;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SessionOptions = Gatehouse.Configuration.SessionOptions;
+
+namespace Gatehouse.Sessions;
+
+public static class GatehouseAuthentication
+{
+    /// <summary>The authentication scheme that resolves a Gatehouse session (cookie or session token).</summary>
+    public const string Scheme = "Gatehouse";
+    public const string SessionIdClaim = "sid";
+    public const string ClientClaim = "gatehouse_client";
+}
+
+/// <summary>What the handler found for this request; the endpoint filter reads it instead of looking again.</summary>
+public sealed class SessionResolution
+{
+    public required ClientKind Client { get; init; }
+    public LoadedSession? Session { get; init; }
+    /// <summary>A token or cookie was sent but names no live session (app: 410; browser: the cookie is cleared).</summary>
+    public bool Dead { get; init; }
+}
+
+/// <summary>
+/// Resolves the request's session as an ASP.NET Core authentication handler, so Gatehouse's own endpoints
+/// and, later, the host app's endpoints (C8) share one resolution: the browser's HttpOnly cookie or the app's
+/// session token (read through the <see cref="ITokenStrategy"/>), one <see cref="SessionLookup"/> query.
+/// On Gatehouse's routes the client kind comes from the route group and CSRF was checked by the endpoint
+/// filter before this runs. On a host route a browser cookie authenticates unsafe methods only when the
+/// CSRF check passes, so the cookie can never be ridden cross-site there.
+/// </summary>
+public sealed class SessionAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    SessionLookup sessions, ITokenStrategy tokens, Csrf csrf, IOptions<SessionOptions> sessionOptions)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    /// <summary>Longer values are never tokens we issued; they are refused without a query.</summary>
+    private const int MaxTokenLength = 128;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var resolution = await ResolveAsync();
+        Context.Features.Set(resolution);
+        if (resolution.Dead)
+        {
+            return AuthenticateResult.Fail("The session is unknown, expired or ended.");
+        }
+        if (resolution.Session?.User is not { } user)
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var identity = new ClaimsIdentity(Scheme.Name, ClaimTypes.Name, ClaimTypes.Role);
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)));
+        identity.AddClaim(new Claim(GatehouseAuthentication.SessionIdClaim, resolution.Session.Id.ToString(CultureInfo.InvariantCulture)));
+        identity.AddClaim(new Claim(GatehouseAuthentication.ClientClaim, resolution.Client.Wire()));
+        identity.AddClaim(new Claim(ClaimTypes.Name, user.Username ?? user.Email ?? user.Id.ToString(CultureInfo.InvariantCulture)));
+        if (user.Email is not null)
+        {
+            identity.AddClaim(new Claim(ClaimTypes.Email, user.Email));
+        }
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    private async Task<SessionResolution> ResolveAsync()
+    {
+        var routeKind = Context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>()?.Kind;
+        var token = routeKind != ClientKind.Browser ? tokens.ReadSessionToken(Request) : null;
+        var client = routeKind ?? (token is not null ? ClientKind.App : ClientKind.Browser);
+        if (client == ClientKind.App)
+        {
+            // The app client never uses cookies; the browser client ignores X-Session-Token.
+            if (token is null)
+            {
+                return new SessionResolution { Client = client };
+            }
+            var found = token.Length <= MaxTokenLength ? await sessions.FindAsync(token, ClientKind.App, Context.RequestAborted) : null;
+            return new SessionResolution { Client = client, Session = found, Dead = found is null };
+        }
+
+        var cookie = Request.Cookies[sessionOptions.Value.CookieName];
+        if (string.IsNullOrEmpty(cookie) || (routeKind is null && csrf.Check(Context) is not null))
+        {
+            return new SessionResolution { Client = client };
+        }
+        var session = cookie.Length <= MaxTokenLength ? await sessions.FindAsync(cookie, ClientKind.Browser, Context.RequestAborted) : null;
+        return new SessionResolution { Client = client, Session = session, Dead = session is null };
+    }
+}

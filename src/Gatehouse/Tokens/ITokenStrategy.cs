@@ -1,0 +1,31 @@
+using System.Text.Json;
+using Gatehouse.Sessions;
+
+namespace Gatehouse.Tokens;
+
+/// <summary>
+/// How the app client's session travels, after allauth's <c>tokens/strategies/base.py</c>: where a request
+/// carries its session token, and what a response puts in <c>meta</c> for a session the request created or
+/// rotated (<c>session_token</c> now; <c>access_token</c>/<c>refresh_token</c> with the JWT strategy later).
+/// The only place that decides either: the session store issues, the endpoint filter asks this.
+/// The browser client is not affected (its session is the HttpOnly cookie), as in allauth.
+/// </summary>
+public interface ITokenStrategy
+{
+    /// <summary>The session token the request carries, if any (allauth's <c>get_session_token</c>).</summary>
+    string? ReadSessionToken(HttpRequest request);
+
+    /// <summary>Writes the members of <c>meta</c> for <paramref name="issued"/> (allauth's <c>create_access_token_payload</c>).</summary>
+    void WriteMeta(Utf8JsonWriter meta, IssuedSession issued);
+}
+
+/// <summary>allauth's default <c>SessionTokenStrategy</c>: an opaque token in <c>X-Session-Token</c> and <c>meta.session_token</c>.</summary>
+public sealed class SessionTokenStrategy : ITokenStrategy
+{
+    public const string Header = "X-Session-Token";
+
+    public string? ReadSessionToken(HttpRequest request) =>
+        request.Headers.TryGetValue(Header, out var value) && value.Count > 0 && value[0] is { Length: > 0 } token ? token : null;
+
+    public void WriteMeta(Utf8JsonWriter meta, IssuedSession issued) => meta.WriteString("session_token", issued.Token);
+}
