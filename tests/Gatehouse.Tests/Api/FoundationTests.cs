@@ -112,6 +112,21 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         Assert.DoesNotContain(app.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
     }
 
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ConcurrentPasswordChangesAndReauthentications_OnOneSession_NeverAnswer500(ClientKind kind)
+    {
+        var app = await StartAsync();
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+
+        var changes = Enumerable.Range(0, 4).Select(i => client.PostAsync("account/password/change", new { current_password = Password, new_password = NewPassword + i }));
+        var reauths = Enumerable.Range(0, 4).Select(_ => client.PostAsync("auth/reauthenticate", new { password = Password }));
+        var answers = await Task.WhenAll(changes.Concat(reauths));
+
+        Assert.All(answers, a => Assert.True(a.StatusCode is 200 or 400 or 401 or 409 or 410, a.ToString()));
+        Assert.Contains(answers.Take(4), a => a.StatusCode == 200);
+        Assert.DoesNotContain(app.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task TwentyParallelUsesOfOneVerificationKey_VerifyOnce()
     {
