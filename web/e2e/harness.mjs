@@ -5,7 +5,6 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, existsSync, createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { SMTPServer } from "smtp-server";
 import { simpleParser } from "mailparser";
@@ -14,18 +13,6 @@ import { chromium } from "playwright-core";
 export const WEB = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const ROOT = resolve(WEB, "..");
 export const ARTIFACTS = join(WEB, "e2e-artifacts");
-
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {import("node:net").AddressInfo} */ (s.address());
-      s.close(() => ok(port));
-    });
-  });
-}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,8 +37,13 @@ export async function startMailCatcher() {
         .catch(callback);
     },
   });
-  const port = await freePort();
-  await new Promise((ok) => server.listen(port, "127.0.0.1", ok));
+  // Port 0: the kernel picks a free port at bind time, so no other process on this machine (other
+  // engineers run their tests at the same time) can take it between choosing and binding.
+  await new Promise((ok, fail) => {
+    server.server.once("error", fail);
+    server.listen(0, "127.0.0.1", ok);
+  });
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.server.address());
   return {
     port,
     mails,
@@ -99,10 +91,10 @@ export async function startServer({ smtpPort, settings = {}, name = "server" }) 
   const dll = join(ROOT, "src/Gatehouse.Server/bin/Debug/net10.0/Gatehouse.Server.dll");
   if (!existsSync(dll)) throw new Error(`${dll} is missing: build the server first (dotnet build src/Gatehouse.Server)`);
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const args = {
-    Urls: base,
+    // Port 0: Kestrel binds a free port itself and logs it ("Now listening on: ..."). Choosing a port
+    // first and binding it later races with the other test runs on this machine.
+    Urls: "http://127.0.0.1:0",
     "Gatehouse:Database:Provider": "Sqlite",
     "Gatehouse:Database:ConnectionString": `Data Source=${join(dir, "gatehouse.db")}`,
     "Gatehouse:Database:AutoMigrate": "true",
@@ -125,14 +117,27 @@ export async function startServer({ smtpPort, settings = {}, name = "server" }) 
   child.stderr.pipe(log);
   let exited = null;
   child.on("exit", (code) => (exited = code));
+  /** @type {string | null} */
+  let base = null;
+  let pending = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk) => {
+    if (base) return;
+    pending += chunk;
+    const m = /Now listening on: (http:\/\/127\.0\.0\.1:\d+)/.exec(pending);
+    if (m) base = m[1] ?? null;
+    else pending = pending.slice(-200);
+  });
   const deadline = Date.now() + 60000;
   for (;;) {
     if (exited !== null) throw new Error(`the server exited (${exited}) before answering; see e2e-artifacts/${name}.log`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
-    } catch {
-      /* not yet */
+    if (base) {
+      try {
+        const r = await fetch(`${base}/healthz`);
+        if (r.ok) break;
+      } catch {
+        /* not yet */
+      }
     }
     if (Date.now() > deadline) throw new Error(`the server did not answer /healthz within 60 s; see e2e-artifacts/${name}.log`);
     await sleep(200);

@@ -18,6 +18,8 @@ const TIMEOUT = 20000;
 let counter = 0;
 const uniqueEmail = (tag) => `${tag}-${Date.now().toString(36)}-${++counter}@example.com`;
 const PASSWORD = "Tr0ub4dor&3-horse";
+// The hint under every new-password field (web/src/components/NewPassword.tsx).
+const RULES = "At least 8 characters; not a common or all-numeric password";
 
 mkdirSync(ARTIFACTS, { recursive: true });
 const mail = await startMailCatcher();
@@ -41,8 +43,9 @@ try {
   browser = await launchBrowser();
   console.log(`e2e: Gatehouse at ${BASE}, SMTP catcher on ${mail.port}, ${browser.version()}`);
 
-  async function newPage(base = BASE) {
-    const context = await browser.newContext({ baseURL: base, viewport: { width: 1100, height: 800 } });
+  /** A fresh browser context; `options` may set a phone's viewport or another user agent. */
+  async function newPage(base = BASE, options = {}) {
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 1100, height: 800 }, ...options });
     context.setDefaultTimeout(TIMEOUT);
     const page = await context.newPage();
     const consoleErrors = [];
@@ -64,18 +67,47 @@ try {
     await page.waitForURL((u) => u.pathname + u.search === path || u.pathname === path, { timeout: TIMEOUT });
   }
 
+  /** Servers with other settings, started on first use and shared by the tests that need them. */
+  const extraServers = new Map();
+  async function serverWith(name, settings) {
+    if (!extraServers.has(name)) {
+      const s = await startServer({ smtpPort: mail.port, name, settings });
+      servers.push(s);
+      extraServers.set(name, s);
+    }
+    return extraServers.get(name).base;
+  }
+  const USERNAME_LOGIN = {
+    "Gatehouse:Account:LoginMethods:0": "email",
+    "Gatehouse:Account:LoginMethods:1": "username",
+    "Gatehouse:Account:SignupUsername": "true",
+  };
+  // Verification and reset by code; rate limits on, with one resend of a verification code per day,
+  // so a second resend meets the server's real 429.
+  const BY_CODE = {
+    "Gatehouse:Account:EmailVerificationByCodeEnabled": "true",
+    "Gatehouse:Account:PasswordResetByCodeEnabled": "true",
+    "Gatehouse:RateLimits:Enabled": "true",
+    "Gatehouse:RateLimits:Rules:confirm_email": "1/1d/key",
+  };
+
+  /** The key of a verification link, or the code when the server verifies by code. */
+  function verificationSecret(text) {
+    return /https?:\/\//.test(text) ? decodeURIComponent(firstUrl(text).split("/account/verify-email/")[1]) : loginCode(text);
+  }
+
   /** A verified account made over the app API (no browser), for tests that start logged out. */
-  async function createVerifiedUser(email, password = PASSWORD, base = BASE) {
+  async function createVerifiedUser(email, password = PASSWORD, base = BASE, extra = {}) {
     const app = `${base}/_allauth/app/v1`;
     const r = await fetch(`${app}/auth/signup`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email, password }),
+      body: JSON.stringify({ email, password, ...extra }),
     });
     const body = await r.json();
     assert.equal(body.status, 401, JSON.stringify(body));
     const m = await mail.waitFor(email, "Confirm");
-    const key = decodeURIComponent(firstUrl(m.text).split("/account/verify-email/")[1]);
+    const key = verificationSecret(m.text);
     const v = await fetch(`${app}/auth/email/verify`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Session-Token": body.meta.session_token },
@@ -86,6 +118,28 @@ try {
     // Log that app session out again, so the user's session list holds only the browsers of the test.
     const token = JSON.parse(verified).meta.session_token;
     await fetch(`${app}/auth/session`, { method: "DELETE", headers: { "X-Session-Token": token } });
+  }
+
+  /** The page does not scroll sideways, and nothing in it reaches past the viewport's right edge. */
+  async function assertFitsWidth(page) {
+    const overflow = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const wide = [...document.querySelectorAll("body *")]
+        .filter((el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && r.height > 0 && (r.right > width + 0.5 || r.left < -0.5) && !el.closest(".sr-only, .skip-link");
+        })
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)} px)`);
+      return { width, scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
+    });
+    assert.ok(overflow.scrollWidth <= overflow.width, `the page scrolls sideways: ${JSON.stringify(overflow)}`);
+    assert.deepEqual(overflow.wide, [], `wider than ${overflow.width} px`);
+  }
+
+  async function logout(page) {
+    await page.goto("/account/logout");
+    await page.getByRole("button", { name: "Log out" }).click();
+    await waitForPath(page, "/");
   }
 
   async function login(page, email, password = PASSWORD) {
@@ -161,6 +215,8 @@ try {
           const resetLink = firstUrl(reset.text);
           assert.ok(resetLink.startsWith(`${BASE}/account/password/reset/key/`), resetLink);
           await page.goto(resetLink);
+          // The password rules are shown wherever a new password is chosen, not only on signup.
+          await page.getByText(RULES).waitFor();
           const newPassword = "Another-horse-77!";
           await page.getByLabel("New password", { exact: true }).fill(newPassword);
           await page.getByLabel("New password (again)").fill(newPassword);
@@ -174,7 +230,8 @@ try {
           await page.getByLabel("Email").fill(email);
           await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
           await page.getByRole("button", { name: "Log in" }).click();
-          await page.locator(".alert--error, .field__errors").first().waitFor();
+          // The server's own message for email_password_mismatch, as allauth words it.
+          await page.getByText("The email address and/or password you specified are not correct.").waitFor();
           assert.match(here(page), /^\/account\/login/);
           await page.getByLabel("Password", { exact: true }).fill(newPassword);
           await page.getByRole("button", { name: "Log in" }).click();
@@ -258,9 +315,13 @@ try {
           await page.getByLabel("Current password").fill("not-my-password");
           await page.getByLabel("New password", { exact: true }).fill(newPassword);
           await page.getByLabel("New password (again)").fill(newPassword);
+          await page.getByText(RULES).waitFor();
           await page.getByRole("button", { name: "Change password" }).click();
           await page.locator(".field--invalid").first().waitFor();
           assert.equal(await page.getByLabel("Current password").getAttribute("aria-invalid"), "true");
+          // A wrong password is called wrong, not "Please type your current password." as if the field were empty.
+          await page.locator(".field--invalid").getByText("Incorrect password.", { exact: true }).waitFor();
+          assert.equal(await page.getByText("Please type your current password.").count(), 0);
           await shot(page, "password-change-error");
           await page.getByLabel("Current password").fill(PASSWORD);
           await page.getByRole("button", { name: "Change password" }).click();
@@ -284,12 +345,12 @@ try {
           await login(a.page, email);
           await login(b.page, email);
           await a.page.goto("/account/sessions");
-          const rows = a.page.locator("tbody tr");
-          await a.page.locator("tbody tr[data-current=true]").waitFor();
-          await sleep(100);
+          // The list arrives in one answer: once the current session shows, all of them do.
+          const rows = a.page.locator("li[data-session-id]");
+          await a.page.locator("li[data-session-id][data-current=true]").waitFor();
           assert.equal(await rows.count(), 2);
           await shot(a.page, "sessions");
-          const other = a.page.locator("tbody tr:not([data-current])");
+          const other = a.page.locator("li[data-session-id]:not([data-current])");
           await other.getByRole("button", { name: /End/ }).click();
           await a.page.getByText("The session was ended.").waitFor();
           assert.equal(await rows.count(), 1);
@@ -352,7 +413,7 @@ try {
           await waitForPath(page, "/account/reauthenticate?next=%2Faccount%2Femail");
           await page.getByLabel("Password", { exact: true }).fill("wrong-password-1");
           await page.getByRole("button", { name: "Confirm" }).click();
-          await page.locator(".field__errors, .alert--error").first().waitFor();
+          await page.locator(".field__errors").getByText("Incorrect password.", { exact: true }).waitFor();
           await shot(page, "reauthenticate");
           await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
           await page.getByRole("button", { name: "Confirm" }).click();
@@ -360,6 +421,334 @@ try {
           await page.getByLabel("New email address").fill(extra);
           await page.getByRole("button", { name: "Add address" }).click();
           await page.getByText(`We have sent a confirmation link to ${extra}.`).waitFor();
+          await context.close();
+        },
+      ],
+      [
+        "both login methods: a username is sent as username, an address as email",
+        async () => {
+          const base = await serverWith("server-usernames", USERNAME_LOGIN);
+          const email = uniqueEmail("both");
+          const username = `user${Date.now().toString(36)}${++counter}`;
+          const { context, page, consoleErrors } = await newPage(base);
+          // Signup asks for a username too: this server logs in by username, so it requires one.
+          await page.goto("/account/signup");
+          await page.getByLabel("Email").fill(email);
+          await page.getByLabel("Username").fill(username);
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByLabel("Password (again)").fill(PASSWORD);
+          await page.getByRole("button", { name: "Sign up" }).click();
+          await waitForPath(page, "/account/verify-email");
+          await page.goto(firstUrl((await mail.waitFor(email, "Confirm")).text));
+          await page.getByRole("button", { name: "Confirm" }).click();
+          await waitForPath(page, "/dashboard");
+          await logout(page);
+
+          const loginBodies = [];
+          page.on("request", (r) => {
+            if (r.method() === "POST" && r.url().endsWith("/auth/login")) loginBodies.push(r.postDataJSON());
+          });
+          await page.goto("/account/login");
+          const identifier = page.getByLabel("Email or username");
+          await identifier.fill(username);
+          await page.getByLabel("Password", { exact: true }).fill("not-the-password");
+          await page.getByRole("button", { name: "Log in" }).click();
+          // The server's message for username_password_mismatch: it was asked by username.
+          await page.getByText("The username and/or password you specified are not correct.").waitFor();
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByRole("button", { name: "Log in" }).click();
+          await waitForPath(page, "/dashboard");
+          await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+          await shot(page, "login-username");
+          await logout(page);
+
+          await page.goto("/account/login");
+          await page.getByLabel("Email or username").fill(email);
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByRole("button", { name: "Log in" }).click();
+          await waitForPath(page, "/dashboard");
+          await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+          assert.deepEqual(loginBodies, [
+            { username, password: "not-the-password" },
+            { username, password: PASSWORD },
+            { email, password: PASSWORD },
+          ]);
+          assert.deepEqual(consoleErrors, []);
+          await context.close();
+        },
+      ],
+      [
+        "email verification by code: signup, a wrong code, then the mailed code logs in",
+        async () => {
+          const base = await serverWith("server-codes", BY_CODE);
+          const email = uniqueEmail("vcode");
+          const { context, page, consoleErrors } = await newPage(base);
+          await page.goto("/account/signup");
+          await page.getByText("We will email you a code to confirm your address.").waitFor();
+          await page.getByLabel("Email").fill(email);
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByLabel("Password (again)").fill(PASSWORD);
+          await page.getByRole("button", { name: "Sign up" }).click();
+          // verify_email pending with verification by code → the code form, not "unsupported".
+          await waitForPath(page, "/account/verify-email");
+          const codeField = page.getByRole("textbox", { name: "Code" });
+          await codeField.waitFor();
+          const code = loginCode((await mail.waitFor(email, "Confirm")).text);
+          await codeField.fill("AAAA-AAAA");
+          await page.getByRole("button", { name: "Confirm", exact: true }).click();
+          await page.locator(".field__errors").getByText("Incorrect code.").waitFor();
+          assert.equal(await codeField.getAttribute("aria-invalid"), "true");
+          await shot(page, "verify-email-code");
+          await codeField.fill(code);
+          await page.getByRole("button", { name: "Confirm", exact: true }).click();
+          await waitForPath(page, "/dashboard");
+          await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+          assert.deepEqual(consoleErrors, []);
+          await context.close();
+        },
+      ],
+      [
+        "password reset by code: asking again after going back, a wrong code, the mailed code, then the new password",
+        async () => {
+          const base = await serverWith("server-codes", BY_CODE);
+          const email = uniqueEmail("rcode");
+          await createVerifiedUser(email, PASSWORD, base);
+          const { context, page, consoleErrors } = await newPage(base);
+          await page.goto("/account/password/reset");
+          await page.getByLabel("Email").fill(email);
+          await page.getByRole("button", { name: "Send the code" }).click();
+          // password_reset_by_code pending → the code page (allauth's SPA path).
+          await waitForPath(page, "/account/password/reset/confirm");
+          await mail.waitFor(email, "Password Reset Code");
+          // Back, and ask again: a new flow, a new code, and the code page opens again.
+          await page.goBack();
+          await waitForPath(page, "/account/password/reset");
+          await page.getByLabel("Email").fill(email);
+          await page.getByRole("button", { name: "Send the code" }).click();
+          await waitForPath(page, "/account/password/reset/confirm");
+          const code = loginCode((await mail.waitFor(email, "Password Reset Code")).text);
+
+          const codeField = page.getByRole("textbox", { name: "Code" });
+          await codeField.fill("AAAA-AAAA");
+          await page.getByRole("button", { name: "Continue" }).click();
+          await page.locator(".field__errors").getByText("Incorrect code.").waitFor();
+          await codeField.fill(code);
+          await page.getByRole("button", { name: "Continue" }).click();
+          await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+          await page.getByText(RULES).waitFor();
+          const newPassword = "Code-reset-horse-42";
+          await page.getByLabel("New password", { exact: true }).fill("12345678");
+          await page.getByLabel("New password (again)").fill("12345678");
+          await page.getByRole("button", { name: "Change password" }).click();
+          await page.getByText("This password is entirely numeric.").waitFor();
+          await shot(page, "password-reset-code");
+          await page.getByLabel("New password", { exact: true }).fill(newPassword);
+          await page.getByLabel("New password (again)").fill(newPassword);
+          await page.getByRole("button", { name: "Change password" }).click();
+          await page.getByRole("heading", { name: "Password changed" }).waitFor();
+          await login(page, email, newPassword);
+          assert.deepEqual(consoleErrors, []);
+          await context.close();
+        },
+      ],
+      [
+        "link verification: right after signup the page says when a new link can be had, never to start again",
+        async () => {
+          const email = uniqueEmail("resend");
+          const { context, page } = await newPage();
+          await page.goto("/account/signup");
+          await page.getByLabel("Email").fill(email);
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByLabel("Password (again)").fill(PASSWORD);
+          await page.getByRole("button", { name: "Sign up" }).click();
+          await waitForPath(page, "/account/verify-email");
+          const hint = page.getByTestId("resend-hint");
+          await hint.waitFor();
+          const text = await hint.innerText();
+          assert.match(text, /From \d{1,2}:\d{2}.* you can get a new link by logging in again\./, text);
+          await shot(page, "verify-email-resend");
+          await mail.waitFor(email, "Confirm");
+          // Logging in again within the cooldown sends no new link (the server skips it), so the time stays.
+          await page.getByRole("link", { name: "Log in again" }).click();
+          await page.getByLabel("Email").fill(email);
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByRole("button", { name: "Log in" }).click();
+          await waitForPath(page, "/account/verify-email");
+          assert.equal(await hint.innerText(), text);
+          assert.equal(await page.getByText(/start again/i).count(), 0);
+          await context.close();
+        },
+      ],
+      [
+        "code verification: a new code once, then the page says when to ask again (the server's 429)",
+        async () => {
+          const base = await serverWith("server-codes", BY_CODE);
+          const email = uniqueEmail("vresend");
+          const { context, page } = await newPage(base);
+          await page.goto("/account/signup");
+          await page.getByLabel("Email").fill(email);
+          await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+          await page.getByLabel("Password (again)").fill(PASSWORD);
+          await page.getByRole("button", { name: "Sign up" }).click();
+          await waitForPath(page, "/account/verify-email");
+          await mail.waitFor(email, "Confirm");
+          await page.getByRole("button", { name: "Send a new code" }).click();
+          await page.getByText("A new code is on its way.").waitFor();
+          const code = loginCode((await mail.waitFor(email, "Confirm")).text);
+          // The server allows one resend per day here: the second answers 429.
+          await page.getByRole("button", { name: "Send a new code" }).click();
+          const wait = page.getByRole("alert").filter({ hasText: "You can ask for another from" });
+          await wait.waitFor();
+          assert.match(await wait.innerText(), /A code was sent at \d{1,2}:\d{2}.*\. You can ask for another from \d{1,2}:\d{2}/);
+          assert.equal(await page.getByText(/start again/i).count(), 0);
+          await shot(page, "verify-email-code-wait");
+          await page.getByRole("textbox", { name: "Code" }).fill(code);
+          await page.getByRole("button", { name: "Confirm", exact: true }).click();
+          await waitForPath(page, "/dashboard");
+          await context.close();
+        },
+      ],
+      [
+        "login by code: asking again after going back opens the code page again",
+        async () => {
+          const email = uniqueEmail("again");
+          await createVerifiedUser(email);
+          const { context, page } = await newPage();
+          await page.goto("/account/login/code");
+          await page.getByLabel("Email").fill(email);
+          await page.getByRole("button", { name: "Email me a code" }).click();
+          await waitForPath(page, "/account/login/code/confirm");
+          await mail.waitFor(email, "Sign-In Code");
+          await page.goBack();
+          await waitForPath(page, "/account/login/code");
+          await page.getByLabel("Email").fill(email);
+          await page.getByRole("button", { name: "Email me a code" }).click();
+          await waitForPath(page, "/account/login/code/confirm");
+          const code = loginCode((await mail.waitFor(email, "Sign-In Code")).text);
+          await page.getByRole("textbox", { name: "Code" }).fill(code);
+          await page.getByRole("button", { name: "Sign in" }).click();
+          await waitForPath(page, "/dashboard");
+          await context.close();
+        },
+      ],
+      [
+        "signup: a field's old errors go away as soon as the field changes",
+        async () => {
+          const { context, page } = await newPage();
+          await page.goto("/account/signup");
+          const email = page.getByLabel("Email");
+          const pw = page.getByLabel("Password", { exact: true });
+          await email.fill("not-an-address");
+          await pw.fill("password");
+          await page.getByLabel("Password (again)").fill("password");
+          await page.getByRole("button", { name: "Sign up" }).click();
+          await page.getByText("This password is too common.").waitFor();
+          assert.equal(await pw.getAttribute("aria-invalid"), "true");
+          assert.equal(await email.getAttribute("aria-invalid"), "true");
+          await pw.fill(PASSWORD);
+          // No request was made: the errors belonged to the old value.
+          await page.getByText("This password is too common.").waitFor({ state: "detached" });
+          assert.equal(await pw.getAttribute("aria-invalid"), null);
+          assert.equal(await email.getAttribute("aria-invalid"), "true");
+          await email.fill(uniqueEmail("fixed"));
+          await page.locator('input[name="email"]:not([aria-invalid])').waitFor();
+          await page.getByLabel("Password (again)").fill("something-else-1");
+          await page.getByRole("button", { name: "Sign up" }).click();
+          await page.getByText("The two passwords do not match.").waitFor();
+          await page.getByLabel("Password (again)").fill(PASSWORD);
+          await page.getByText("The two passwords do not match.").waitFor({ state: "detached" });
+          await context.close();
+        },
+      ],
+      [
+        "set a password: an account without one is shown the password rules",
+        async () => {
+          // Signed up but never verified, then logged in by code: the code proves the mailbox, and the
+          // password chosen at signup is dropped (someone else may have chosen it).
+          const email = uniqueEmail("nopw");
+          const r = await fetch(`${BASE}/_allauth/app/v1/auth/signup`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ email, password: PASSWORD }),
+          });
+          assert.equal(r.status, 401);
+          await mail.waitFor(email, "Confirm");
+          const { context, page } = await newPage();
+          await page.goto("/account/login/code");
+          await page.getByLabel("Email").fill(email);
+          await page.getByRole("button", { name: "Email me a code" }).click();
+          await waitForPath(page, "/account/login/code/confirm");
+          await page.getByRole("textbox", { name: "Code" }).fill(loginCode((await mail.waitFor(email, "Sign-In Code")).text));
+          await page.getByRole("button", { name: "Sign in" }).click();
+          await waitForPath(page, "/dashboard");
+          await page.goto("/account/password/change");
+          await page.getByRole("heading", { name: "Set a password" }).waitFor();
+          await page.getByText(RULES).waitFor();
+          assert.equal(await page.getByLabel("Current password").count(), 0);
+          await page.getByLabel("New password", { exact: true }).fill("Set-horse-password-5");
+          await page.getByLabel("New password (again)").fill("Set-horse-password-5");
+          await page.getByRole("button", { name: "Set password" }).click();
+          await page.getByText("Your password has been set.").waitFor();
+          await context.close();
+        },
+      ],
+      [
+        "sessions on a 360 px phone: browser and OS, no raw user agent, last seen only when sent, nothing overflows",
+        async () => {
+          const email = uniqueEmail("phone");
+          await createVerifiedUser(email);
+          const PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
+          const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+          const phone = await newPage(BASE, { viewport: { width: 360, height: 740 }, userAgent: PHONE, isMobile: true, hasTouch: true });
+          const desktop = await newPage(BASE, { userAgent: DESKTOP });
+          await login(desktop.page, email);
+          await login(phone.page, email);
+          const page = phone.page;
+          await page.goto("/account/sessions");
+          const current = page.locator("li[data-session-id][data-current=true]");
+          await current.waitFor();
+          await current.getByTestId("session-device").filter({ hasText: /^Chrome 126 on Android 14$/ }).waitFor();
+          await current.getByText("This browser").waitFor();
+          const other = page.locator("li[data-session-id]:not([data-current])");
+          await other.getByTestId("session-device").filter({ hasText: /^Firefox 128 on Windows 10$/ }).waitFor();
+          // The End button names the session by its device for screen readers too.
+          await other.getByRole("button", { name: "End the session of Firefox 128 on Windows 10" }).waitFor();
+          const text = await page.locator("main").innerText();
+          assert.ok(!text.includes("Mozilla/5.0"), text);
+          // The server tracks no activity (config usersessions.track_activity is false): no "Last seen", and no dash for it.
+          assert.ok(!/Last seen/.test(text) && !text.includes("—"), text);
+          await assertFitsWidth(page);
+          await shot(page, "sessions-360");
+
+          // When the server does send last_seen_at, it is shown.
+          const seenAt = Math.floor(Date.now() / 1000) - 120;
+          await page.route("**/_allauth/browser/v1/auth/sessions", async (route) => {
+            const response = await route.fetch();
+            const body = await response.json();
+            body.data = body.data.map((s) => ({ ...s, last_seen_at: seenAt }));
+            await route.fulfill({ response, json: body });
+          });
+          await page.reload();
+          await current.getByTestId("session-last-seen").waitFor();
+          assert.equal(await page.getByTestId("session-last-seen").count(), 2);
+          await assertFitsWidth(page);
+          await page.unroute("**/_allauth/browser/v1/auth/sessions");
+          await phone.context.close();
+          await desktop.context.close();
+        },
+      ],
+      [
+        "the login page fits a 360 px phone",
+        async () => {
+          const { context, page } = await newPage(BASE, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+          await page.goto("/account/login");
+          await page.getByRole("heading", { name: "Log in" }).waitFor();
+          await page.getByLabel("Email").fill("someone-with-a-rather-long-address@example.com");
+          await page.getByLabel("Password", { exact: true }).fill("wrong-password-1");
+          await page.getByRole("button", { name: "Log in" }).click();
+          await page.getByText("The email address and/or password you specified are not correct.").waitFor();
+          await assertFitsWidth(page);
+          await shot(page, "login-360");
           await context.close();
         },
       ],

@@ -1,5 +1,16 @@
 import { describe, expect, it, vi } from "vitest";
-import { createApiClient, fieldErrors, formErrors, isAuthResponse, readCookie, type Envelope } from "@/lib/api";
+import {
+  createApiClient,
+  errorText,
+  fieldErrors,
+  formErrors,
+  hasErrorCode,
+  isAuthResponse,
+  loginBody,
+  loginField,
+  readCookie,
+  type Envelope,
+} from "@/lib/api";
 
 function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -91,9 +102,14 @@ describe("auth change notifications", () => {
     let i = 0;
     const { api } = client(() => jsonResponse(answers[i]!, answers[i++]!.status));
     const seen: number[] = [];
-    const off = api.onAuthChange((r) => seen.push(r.status));
+    const requests: string[] = [];
+    const off = api.onAuthChange((r, request) => {
+      seen.push(r.status);
+      requests.push(request);
+    });
     for (let n = 0; n < answers.length; n++) await api.request("GET", "x");
     expect(seen).toEqual([401, 200, 410]);
+    expect(requests).toEqual(["GET x", "GET x", "GET x"]);
     off();
     i = 0;
     await api.request("GET", "x");
@@ -131,5 +147,46 @@ describe("errors", () => {
   it("reads cookies by exact name", () => {
     expect(readCookie("xcsrftoken=no; csrftoken=yes%3D", "csrftoken")).toBe("yes=");
     expect(readCookie("a=1", "csrftoken")).toBeNull();
+  });
+});
+
+describe("error wording", () => {
+  it("prefers the server's message, and uses allauth's wording by code only when there is none", () => {
+    expect(errorText({ code: "incorrect_code", message: "Falscher Code." })).toBe("Falscher Code.");
+    expect(errorText({ code: "incorrect_code", message: "" })).toBe("Incorrect code.");
+    expect(errorText({ code: "email_password_mismatch", message: "  " })).toBe(
+      "The email address and/or password you specified are not correct.",
+    );
+    expect(errorText({ code: "something_new", message: "" })).toBe("Something went wrong. Please try again.");
+    expect(fieldErrors({ status: 400, errors: [{ code: "incorrect_password", message: "", param: "password" }] }, "password")).toEqual([
+      "Incorrect password.",
+    ]);
+  });
+  it("finds errors by code and param", () => {
+    const r: Envelope = { status: 400, errors: [{ code: "enter_current_password", message: "x", param: "current_password" }] };
+    expect(hasErrorCode(r, "enter_current_password")).toBe(true);
+    expect(hasErrorCode(r, "enter_current_password", "current_password")).toBe(true);
+    expect(hasErrorCode(r, "enter_current_password", "new_password")).toBe(false);
+    expect(hasErrorCode(null, "x")).toBe(false);
+  });
+  it("never tells the user to start again for a bare 409, and uses the server's 429 message when it sends one", () => {
+    expect(formErrors({ status: 409 }).join(" ")).not.toMatch(/start again/i);
+    expect(formErrors({ status: 429, errors: [{ code: "rate_limited", message: "Be patient." }] })).toEqual(["Be patient."]);
+  });
+});
+
+describe("login identifier", () => {
+  it("asks for the field the server's login methods allow", () => {
+    expect(loginField(undefined)).toBe("email");
+    expect(loginField(["email"])).toBe("email");
+    expect(loginField(["username"])).toBe("username");
+    expect(loginField(["email", "username"])).toBe("email_or_username");
+  });
+  it("sends username for an identifier without @ when both methods are on, email otherwise", () => {
+    const both = ["email", "username"] as const;
+    expect(loginBody(both, "alice", "pw")).toEqual({ username: "alice", password: "pw" });
+    expect(loginBody(both, " alice@example.com ", "pw")).toEqual({ email: "alice@example.com", password: "pw" });
+    expect(loginBody(["email"], "alice", "pw")).toEqual({ email: "alice", password: "pw" });
+    expect(loginBody(["username"], "a@b", "pw")).toEqual({ username: "a@b", password: "pw" });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AuthEnvelope } from "@/lib/api";
 import {
+  FLOW_STARTING_REQUESTS,
   authEvent,
   authStatus,
   guardAnonymous,
@@ -17,7 +18,7 @@ const anonymous: AuthEnvelope = {
   data: { flows: [{ id: "login" }, { id: "login_by_code" }, { id: "signup" }] },
   meta: { is_authenticated: false },
 };
-const pending = (id: "verify_email" | "login_by_code" | "mfa_authenticate"): AuthEnvelope => ({
+const pending = (id: "verify_email" | "login_by_code" | "mfa_authenticate" | "password_reset_by_code"): AuthEnvelope => ({
   status: 401,
   data: { flows: [{ id: "login" }, { id: "signup" }, { id, is_pending: true }] },
   meta: { is_authenticated: false },
@@ -61,6 +62,10 @@ describe("authEvent", () => {
     expect(authEvent(anonymous, anonymous)).toBeNull();
     expect(authEvent(pending("login_by_code"), pending("login_by_code"))).toBeNull();
   });
+  it("sees a new flow when a request starts the same kind of flow again", () => {
+    expect(authEvent(pending("login_by_code"), pending("login_by_code"), true)).toBe("flow_updated");
+    expect(authEvent(pending("verify_email"), pending("verify_email"), true)).toBe("flow_updated");
+  });
 });
 
 describe("routeAfterAuthChange", () => {
@@ -71,6 +76,26 @@ describe("routeAfterAuthChange", () => {
   });
   it("sends login_by_code pending to the code page", () => {
     expect(routeAfterAuthChange(anonymous, pending("login_by_code"), at("/account/login/code"))).toBe("/account/login/code/confirm");
+  });
+  it("opens the code page again when a code is asked for again (after going back)", () => {
+    const startsFlow = FLOW_STARTING_REQUESTS.has("POST auth/code/request");
+    expect(startsFlow).toBe(true);
+    expect(routeAfterAuthChange(pending("login_by_code"), pending("login_by_code"), { current: "/account/login/code", startsFlow })).toBe(
+      "/account/login/code/confirm",
+    );
+    expect(
+      routeAfterAuthChange(pending("login_by_code"), pending("login_by_code"), { current: "/account/login/code/confirm", startsFlow }),
+    ).toBeNull();
+  });
+  it("leaves a page alone when an answer only repeats the pending flow", () => {
+    // A link confirmed for another account while this browser's own signup waits: the page shows the result.
+    expect(FLOW_STARTING_REQUESTS.has("POST auth/email/verify")).toBe(false);
+    expect(routeAfterAuthChange(pending("verify_email"), pending("verify_email"), at("/account/verify-email/k"))).toBeNull();
+  });
+  it("sends password_reset_by_code pending to the reset code page", () => {
+    expect(
+      routeAfterAuthChange(anonymous, pending("password_reset_by_code"), { current: "/account/password/reset", startsFlow: true }),
+    ).toBe("/account/password/reset/confirm");
   });
   it("stays when already on the pending flow's page", () => {
     expect(routeAfterAuthChange(anonymous, pending("verify_email"), at("/account/verify-email"))).toBeNull();
@@ -126,5 +151,6 @@ describe("guards and next", () => {
     expect(pathForFlow({ id: "verify_email", is_pending: true })).toBe("/account/verify-email");
     expect(pathForFlow({ id: "reauthenticate" })).toBe("/account/reauthenticate");
     expect(pathForFlow({ id: "provider_signup", is_pending: true })).toBe("/account/unsupported");
+    expect(pathForFlow({ id: "password_reset_by_code", is_pending: true })).toBe("/account/password/reset/confirm");
   });
 });

@@ -4,7 +4,7 @@
 import { useEffect } from "react";
 import { useRouter } from "next/navigation";
 import { useAuthStore } from "@/lib/store";
-import { routeAfterAuthChange } from "@/lib/flows";
+import { FLOW_STARTING_REQUESTS, routeAfterAuthChange } from "@/lib/flows";
 
 export function FlowRouter() {
   const router = useRouter();
@@ -20,7 +20,8 @@ export function FlowRouter() {
         if (state.auth === prevState.auth || !state.auth || prevState.phase !== "ready") return;
         const current = window.location.pathname + window.location.search;
         const next = new URLSearchParams(window.location.search).get("next");
-        const target = routeAfterAuthChange(prevState.auth, state.auth, { current, next });
+        const startsFlow = FLOW_STARTING_REQUESTS.has(state.authRequest ?? "");
+        const target = routeAfterAuthChange(prevState.auth, state.auth, { current, next, startsFlow });
         if (target) router.push(target);
       }),
     [router],

@@ -2,16 +2,32 @@
 import { useState } from "react";
 import { Field } from "@/components/Form";
 
-/** State of a "new password, typed twice" pair, shared by signup, reset and change. */
+/**
+ * The rules a new password must meet: Gatehouse's defaults, which are Django's four default
+ * validators (Gatehouse:Passwords MinLength 8, common, numeric, similarity). The config endpoint
+ * does not publish the policy (allauth's does not either), so the text is fixed here; the server's
+ * own messages still appear under the field when a password breaks a rule.
+ */
+export const PASSWORD_RULES =
+  "At least 8 characters; not a common or all-numeric password, and not too like your email address or username.";
+
+/** State of a "new password, typed twice" pair, shared by signup, reset, change and set. */
 export function useNewPassword() {
-  const [password, setPassword] = useState("");
-  const [password2, setPassword2] = useState("");
+  const [password, setFirst] = useState("");
+  const [password2, setSecond] = useState("");
   const [mismatch, setMismatch] = useState(false);
   return {
     password,
     password2,
-    setPassword,
-    setPassword2,
+    // Typing in either field ends a shown mismatch: it is checked again on submit.
+    setPassword(value: string) {
+      setFirst(value);
+      setMismatch(false);
+    },
+    setPassword2(value: string) {
+      setSecond(value);
+      setMismatch(false);
+    },
     mismatch,
     /** True when both entries match; otherwise marks the mismatch (checked before any request). */
     confirm(): boolean {
@@ -20,8 +36,8 @@ export function useNewPassword() {
       return same;
     },
     clear() {
-      setPassword("");
-      setPassword2("");
+      setFirst("");
+      setSecond("");
       setMismatch(false);
     },
   };
@@ -29,20 +45,24 @@ export function useNewPassword() {
 
 type NewPasswordState = ReturnType<typeof useNewPassword>;
 
-/** The two fields: `name`/`label`, then `name2`/`label (again)`; server errors go on the first. */
+/**
+ * The two fields: `name`/`label`, then `name2`/`label (again)`; server errors go on the first, with
+ * the password rules as its hint. `onEdit` is called when the first field changes (to drop its
+ * errors from the last answer).
+ */
 export function NewPasswordFields({
   state,
   name,
   label,
   errors,
-  hint,
+  onEdit,
   autoFocus,
 }: {
   state: NewPasswordState;
   name: string;
   label: string;
   errors: string[];
-  hint?: string;
+  onEdit?: () => void;
   autoFocus?: boolean;
 }) {
   return (
@@ -55,9 +75,12 @@ export function NewPasswordFields({
         required
         autoFocus={autoFocus}
         value={state.password}
-        onChange={(e) => state.setPassword(e.target.value)}
+        onChange={(e) => {
+          state.setPassword(e.target.value);
+          onEdit?.();
+        }}
         errors={errors}
-        hint={hint}
+        hint={PASSWORD_RULES}
       />
       <Field
         label={`${label} (again)`}

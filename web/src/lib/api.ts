@@ -78,7 +78,7 @@ export type AuthData = AuthenticatedData | UnauthenticatedData;
 export type AuthEnvelope = Envelope<AuthData, AuthMeta>;
 
 export interface AccountConfiguration {
-  login_methods?: ("email" | "username")[];
+  login_methods?: LoginMethod[];
   is_open_for_signup: boolean;
   email_verification_by_code_enabled: boolean;
   login_by_code_enabled: boolean;
@@ -125,7 +125,8 @@ export const BAD_RESPONSE = "bad_response";
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 const UNSAFE: ReadonlySet<Method> = new Set<Method>(["POST", "PUT", "PATCH", "DELETE"]);
 
-export type AuthListener = (response: AuthEnvelope) => void;
+/** The request an auth answer came from, e.g. "POST auth/code/request". */
+export type AuthListener = (response: AuthEnvelope, request: string) => void;
 
 export interface ApiClientOptions {
   /** Defaults to NEXT_PUBLIC_GATEHOUSE_API_BASE or /_allauth/browser/v1 (same origin). */
@@ -209,7 +210,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
       };
     }
     if (isAuthResponse(envelope)) {
-      for (const listener of listeners) listener(envelope);
+      for (const listener of listeners) listener(envelope, `${method} ${path}`);
     }
     return envelope;
   }
@@ -234,10 +235,14 @@ export function createApiClient(options: ApiClientOptions = {}) {
 
     getEmailVerification: (key: string) =>
       request<EmailVerificationInfo>("GET", "auth/email/verify", undefined, { "X-Email-Verification-Key": key }),
+    /** `key` is the link's key, or the mailed code when the server verifies by code. */
     verifyEmail: (key: string) => request<AuthData, AuthMeta>("POST", "auth/email/verify", { key }),
+    /** Code verification only: allauth (and Gatehouse) answer 409 when verification is by link. */
     resendEmailVerification: () => request("POST", "auth/email/verify/resend"),
 
-    requestPasswordReset: (email: string) => request("POST", "auth/password/request", { email }),
+    /** 200 (a link was mailed), or 401 with password_reset_by_code pending when the server resets by code. */
+    requestPasswordReset: (email: string) => request<AuthData, AuthMeta>("POST", "auth/password/request", { email }),
+    /** With reset by code, `key` is the mailed code (checked, and counted as an attempt, on every call). */
     getPasswordReset: (key: string) =>
       request<PasswordResetInfo>("GET", "auth/password/reset", undefined, { "X-Password-Reset-Key": key }),
     resetPassword: (body: { key: string; password: string }) =>
@@ -266,27 +271,118 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 /** The app's client (same origin unless NEXT_PUBLIC_GATEHOUSE_API_BASE says otherwise). */
 export const api = createApiClient();
 
-// ---- Error helpers ------------------------------------------------------------------------------
+// ---- Login identifier ---------------------------------------------------------------------------
 
-/** Errors about one input (`errors[].param`). */
-export function fieldErrors(response: Envelope | null | undefined, param: string): string[] {
-  return (response?.errors ?? []).filter((e) => e.param === param).map((e) => e.message);
+export type LoginMethod = "email" | "username";
+
+/** What the login form asks for: one field, labelled for the methods the server enables. */
+export function loginField(methods: readonly LoginMethod[] | undefined): LoginMethod | "email_or_username" {
+  const email = !methods || methods.length === 0 || methods.includes("email");
+  const username = !!methods?.includes("username");
+  if (email && username) return "email_or_username";
+  return username ? "username" : "email";
 }
 
 /**
+ * The auth/login body for what the user typed. With both methods on, the server needs exactly one
+ * of `email` and `username`: an identifier with "@" is sent as an email address, anything else as a
+ * username (allauth's own login form, derive_login_method, likewise takes what looks like an email
+ * address for one).
+ */
+export function loginBody(
+  methods: readonly LoginMethod[] | undefined,
+  identifier: string,
+  password: string,
+): { email: string; password: string } | { username: string; password: string } {
+  const field = loginField(methods);
+  const value = identifier.trim();
+  const asEmail = field === "email" || (field === "email_or_username" && value.includes("@"));
+  return asEmail ? { email: value, password } : { username: value, password };
+}
+
+// ---- Error helpers ------------------------------------------------------------------------------
+
+/**
+ * django-allauth's wording for its error codes (allauth/account/adapter.py and allauth/mfa/adapter.py
+ * `error_messages`, plus Django's password validators and form fields). Used only when an error comes
+ * without a message: the server's own `message` is always preferred.
+ */
+export const ERROR_TEXT: Readonly<Record<string, string>> = {
+  account_inactive: "This account is currently inactive.",
+  cannot_remove_primary_email: "You cannot remove your primary email address.",
+  duplicate_email: "This email address is already associated with this account.",
+  email_password_mismatch: "The email address and/or password you specified are not correct.",
+  email_taken: "A user is already registered with this email address.",
+  enter_current_password: "Please type your current password.",
+  incorrect_code: "Incorrect code.",
+  incorrect_password: "Incorrect password.",
+  invalid_or_expired_key: "Invalid or expired key.",
+  invalid_login: "Invalid login.",
+  invalid_password_reset: "The password reset token was invalid.",
+  max_email_addresses: "You cannot add more email addresses.",
+  too_many_login_attempts: "Too many failed login attempts. Try again later.",
+  unknown_email: "The email address is not assigned to any user account.",
+  unverified_primary_email: "Your primary email address must be verified.",
+  username_blacklisted: "Username can not be used. Please use other username.",
+  username_blocked: "Username can not be used. Please use other username.",
+  username_password_mismatch: "The username and/or password you specified are not correct.",
+  username_taken: "A user with that username already exists.",
+  select_only_one: "Please select only one.",
+  same_as_current: "The new value must be different from the current one.",
+  rate_limited: "Be patient, you are sending too many requests.",
+  add_email_blocked: "You cannot add an email address to an account protected by two-factor authentication.",
+  cannot_delete_authenticator: "You cannot deactivate two-factor authentication.",
+  cannot_generate_recovery_codes: "You cannot generate recovery codes without having two-factor authentication enabled.",
+  unverified_email: "You cannot activate two-factor authentication until you have verified your email address.",
+  password_too_short: "This password is too short.",
+  password_too_common: "This password is too common.",
+  password_entirely_numeric: "This password is entirely numeric.",
+  password_too_similar: "The password is too similar to your personal information.",
+  required: "This field is required.",
+  invalid: "Enter a valid value.",
+  invalid_choice: "Select a valid choice.",
+  max_length: "This value is too long.",
+  min_length: "This value is too short.",
+  null_characters_not_allowed: "Null characters are not allowed.",
+  disposable_email: "Addresses from disposable email providers are not accepted.",
+};
+
+/** The text to show for one error: the server's message, else allauth's wording for its code. */
+export function errorText(error: ApiErrorItem): string {
+  const message = typeof error.message === "string" ? error.message.trim() : "";
+  if (message) return message;
+  return ERROR_TEXT[error.code] ?? "Something went wrong. Please try again.";
+}
+
+/** Errors about one input (`errors[].param`). */
+export function fieldErrors(response: Envelope | null | undefined, param: string): string[] {
+  return (response?.errors ?? []).filter((e) => e.param === param).map(errorText);
+}
+
+/** Whether the answer has an error with this code (for pages that explain a case better in context). */
+export function hasErrorCode(response: Envelope | null | undefined, code: string, param?: string): boolean {
+  return (response?.errors ?? []).some((e) => e.code === code && (param === undefined || e.param === param));
+}
+
+const CSRF_TEXT = "Your session's security token was missing or out of date. Reload the page and try again.";
+
+/**
  * Messages to show above a form: errors without a param (or about a param the form has no field
- * for), and a clear sentence for 429, 403, network and server failures.
+ * for), and a clear sentence for 429, 403, network and server failures. 409 has no generic
+ * sentence on purpose beyond "not possible now": each page says what the conflict means there.
  */
 export function formErrors(response: Envelope | null | undefined, fields: readonly string[] = []): string[] {
   if (!response || (response.status >= 200 && response.status < 300)) return [];
-  if (response.status === 429) return ["Too many requests. Please wait a minute, then try again."];
-  const messages = (response.errors ?? [])
+  const errors = response.errors ?? [];
+  const messages = errors
     .filter((e) => !e.param || !fields.includes(e.param))
-    .map((e) => (e.code === "csrf_failed" ? "Your session's security token was missing or out of date. Reload the page and try again." : e.message));
-  if (messages.length === 0 && !(response.errors ?? []).some((e) => e.param && fields.includes(e.param))) {
-    if (response.status >= 500) messages.push("The server had a problem. Please try again later.");
+    // The server's CSRF message ("CSRF verification failed") does not say what to do about it.
+    .map((e) => (e.code === "csrf_failed" ? CSRF_TEXT : errorText(e)));
+  if (messages.length === 0 && !errors.some((e) => e.param && fields.includes(e.param))) {
+    if (response.status === 429) messages.push("Too many requests. Please wait a minute, then try again.");
+    else if (response.status >= 500) messages.push("The server had a problem. Please try again later.");
     else if (response.status === 403) messages.push("This action is not allowed.");
-    else if (response.status === 409) messages.push("This step is no longer possible. Please start again.");
+    else if (response.status === 409) messages.push("This is not possible at the moment. Reload the page to see where you are.");
     else if (response.status >= 400 && response.status !== 401) messages.push(`The request failed (HTTP ${response.status}).`);
   }
   return messages;

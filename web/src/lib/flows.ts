@@ -12,6 +12,7 @@ export const paths = {
   logout: "/account/logout",
   verifyEmail: "/account/verify-email",
   passwordReset: "/account/password/reset",
+  passwordResetConfirm: "/account/password/reset/confirm",
   loginCode: "/account/login/code",
   loginCodeConfirm: "/account/login/code/confirm",
   reauthenticate: "/account/reauthenticate",
@@ -21,16 +22,20 @@ export const paths = {
   sessions: "/account/sessions",
 } as const;
 
-/** Where each pending flow is completed. Flows this frontend cannot complete go to one page that says so. */
+/**
+ * Where each pending flow is completed (allauth's SPA paths). Flows this frontend cannot complete go
+ * to one page that says so. verify_email has one page for both kinds: it shows the code form when
+ * the server verifies by code (config email_verification_by_code_enabled), else "open the link".
+ */
 const PENDING_FLOW_PATHS: Partial<Record<FlowId, string>> = {
   verify_email: paths.verifyEmail,
+  password_reset_by_code: paths.passwordResetConfirm,
   login_by_code: paths.loginCodeConfirm,
   reauthenticate: paths.reauthenticate,
   mfa_authenticate: paths.unsupportedFlow,
   mfa_reauthenticate: paths.unsupportedFlow,
   provider_signup: paths.unsupportedFlow,
   verify_phone: paths.unsupportedFlow,
-  password_reset_by_code: paths.unsupportedFlow,
 };
 
 export type AuthStatus = "authenticated" | "reauthentication_required" | "pending" | "anonymous";
@@ -69,6 +74,8 @@ export interface RouteContext {
   current: string;
   /** The `next` query parameter of the current page, if any. */
   next?: string | null;
+  /** The answer came from a request in FLOW_STARTING_REQUESTS. */
+  startsFlow?: boolean;
 }
 
 export type AuthEvent =
@@ -79,7 +86,21 @@ export type AuthEvent =
   | "flow_updated"
   | null;
 
-export function authEvent(prev: AuthEnvelope | null | undefined, next: AuthEnvelope): AuthEvent {
+/**
+ * Requests that start a flow afresh ("METHOD path" as the API module reports them). Their answer
+ * opens the pending flow's page even when the same kind of flow was pending before: asking for a
+ * sign-in code again (after going back) starts a new login_by_code flow, and its page must open
+ * again. Other answers that repeat the pending flow (a session reload, a link confirmed for another
+ * account) leave the user where they are.
+ */
+export const FLOW_STARTING_REQUESTS: ReadonlySet<string> = new Set([
+  "POST auth/login",
+  "POST auth/signup",
+  "POST auth/code/request",
+  "POST auth/password/request",
+]);
+
+export function authEvent(prev: AuthEnvelope | null | undefined, next: AuthEnvelope, startsFlow = false): AuthEvent {
   const before = authStatus(prev);
   const after = authStatus(next);
   if (after === "reauthentication_required") return "reauthentication_required";
@@ -91,7 +112,7 @@ export function authEvent(prev: AuthEnvelope | null | undefined, next: AuthEnvel
   if (after === "pending") {
     const a = pendingFlow(prev);
     const b = pendingFlow(next);
-    return a?.id === b?.id && before === "pending" ? null : "flow_updated";
+    return a?.id === b?.id && before === "pending" && !startsFlow ? null : "flow_updated";
   }
   return null;
 }
@@ -112,7 +133,7 @@ export function routeAfterAuthChange(
   next: AuthEnvelope,
   ctx: RouteContext,
 ): string | null {
-  const event = authEvent(prev, next);
+  const event = authEvent(prev, next, ctx.startsFlow);
   let target: string | null = null;
   switch (event) {
     case "logged_in":

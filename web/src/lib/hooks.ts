@@ -1,23 +1,40 @@
 "use client";
 import { useCallback, useEffect, useState } from "react";
-import type { Envelope } from "./api";
+import { fieldErrors, type Envelope } from "./api";
 
-/** Runs one API call at a time for a form; keeps the last answer to show its errors. */
+/**
+ * Runs one API call at a time for a form; keeps the last answer to show its errors. A field's errors
+ * belong to the value that was sent: once the user edits the field (`edited`), they are hidden until
+ * the next answer, so a now-valid value never sits under an old "too short".
+ */
 export function useApiAction() {
   const [busy, setBusy] = useState(false);
   const [response, setResponse] = useState<Envelope | null>(null);
+  const [editedSince, setEditedSince] = useState<ReadonlySet<string>>(() => new Set());
   const run = useCallback(async <T extends Envelope>(call: () => Promise<T>): Promise<T> => {
     setBusy(true);
     try {
       const result = await call();
       setResponse(result);
+      setEditedSince(new Set());
       return result;
     } finally {
       setBusy(false);
     }
   }, []);
-  const reset = useCallback(() => setResponse(null), []);
-  return { busy, response, run, reset };
+  const reset = useCallback(() => {
+    setResponse(null);
+    setEditedSince(new Set());
+  }, []);
+  /** Marks fields (by `param`) as changed since the last answer: their errors are hidden. */
+  const edited = useCallback((...params: string[]) => {
+    setEditedSince((prev) => (params.every((p) => prev.has(p)) ? prev : new Set([...prev, ...params])));
+  }, []);
+  const errorsFor = useCallback(
+    (param: string): string[] => (editedSince.has(param) ? [] : fieldErrors(response, param)),
+    [editedSince, response],
+  );
+  return { busy, response, run, reset, edited, fieldErrors: errorsFor };
 }
 
 /**
@@ -83,4 +100,25 @@ export function useKeyFromLocation(prefix: string): string | null | undefined {
 export function formatTime(epochSeconds: number | undefined): string {
   if (typeof epochSeconds !== "number" || !Number.isFinite(epochSeconds)) return "—";
   return new Date(epochSeconds * 1000).toLocaleString();
+}
+
+/** A clock time for "you can ask again at 14:05" (epoch milliseconds). */
+export function formatClock(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Whether the time `at` (epoch ms) has come; turns true by itself when it comes. Null: true. */
+export function useTimeReached(at: number | null): boolean {
+  const [reached, setReached] = useState(() => at === null || Date.now() >= at);
+  useEffect(() => {
+    const wait = at === null ? 0 : at - Date.now();
+    if (wait <= 0) {
+      setReached(true);
+      return;
+    }
+    setReached(false);
+    const timer = setTimeout(() => setReached(true), wait);
+    return () => clearTimeout(timer);
+  }, [at]);
+  return reached;
 }

@@ -1,6 +1,6 @@
 "use client";
 import { useState, type FormEvent } from "react";
-import { api, fieldErrors, formErrors, type EmailAddress, type Envelope } from "@/lib/api";
+import { api, formErrors, type EmailAddress } from "@/lib/api";
 import { useApiAction, useLoadedList } from "@/lib/hooks";
 import { RequireAuth } from "@/components/Guards";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
@@ -48,9 +48,10 @@ function EmailList() {
     }
   }
 
+  // 403: the address is in the cooldown after the last confirmation mail (or already verified).
   const actionErrors =
-    action.response?.status === 403
-      ? ["A confirmation link was sent to that address a moment ago. Please wait a few minutes before asking for another."]
+    action.response?.status === 403 || action.response?.status === 429
+      ? ["A confirmation link was sent to that address a moment ago. You can ask for another about 3 minutes after the last one."]
       : formErrors(action.response);
 
   return (
@@ -110,8 +111,11 @@ function EmailList() {
           autoComplete="email"
           required
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          errors={fieldErrors(add.response, "email")}
+          onChange={(e) => {
+            setEmail(e.target.value);
+            add.edited("email");
+          }}
+          errors={add.fieldErrors("email")}
         />
         <Submit busy={add.busy}>Add address</Submit>
       </form>

@@ -2,8 +2,8 @@
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { api, fieldErrors, formErrors } from "@/lib/api";
-import { paths } from "@/lib/flows";
+import { api, formErrors, loginBody, loginField } from "@/lib/api";
+import { paths, pendingFlow } from "@/lib/flows";
 import { useApiAction } from "@/lib/hooks";
 import { useAuthStore } from "@/lib/store";
 import { RequireAnonymous } from "@/components/Guards";
@@ -15,20 +15,24 @@ export function Login() {
   const search = useSearchParams();
   const next = search.get("next");
   const config = useAuthStore((s) => s.config);
-  const methods = config?.account.login_methods ?? ["email"];
-  const byUsername = methods.includes("username") && !methods.includes("email");
+  const methods = config?.account.login_methods;
+  const field = loginField(methods);
   const [login, setLogin] = useState("");
   const [password, setPassword] = useState("");
-  const { busy, response, run } = useApiAction();
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
+  const noteVerificationMail = useAuthStore((s) => s.noteVerificationMail);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     // The flow router sends the user on (next, dashboard, or a pending step); errors stay here.
-    await run(() => api.login(byUsername ? { username: login, password } : { email: login, password }));
+    const r = await run(() => api.login(loginBody(methods, login, password)));
+    // An unverified account is mailed a new link, unless one went out within the cooldown.
+    if (r.status === 401 && pendingFlow(r)?.id === "verify_email") noteVerificationMail("unless-recent");
   }
 
   const withNext = (path: string) => (next ? `${path}?next=${encodeURIComponent(next)}` : path);
-  const loginErrors = [...fieldErrors(response, "email"), ...fieldErrors(response, "username")];
+  const loginErrors = [...fieldErrors("email"), ...fieldErrors("username")];
+  const label = field === "email_or_username" ? "Email or username" : field === "username" ? "Username" : "Email";
 
   return (
     <RequireAnonymous>
@@ -36,14 +40,20 @@ export function Login() {
         <form onSubmit={submit} noValidate className="form">
           <FormErrors messages={formErrors(response, FIELDS)} />
           <Field
-            label={byUsername ? "Username" : "Email"}
-            name={byUsername ? "username" : "email"}
-            type={byUsername ? "text" : "email"}
-            autoComplete={byUsername ? "username" : "email"}
+            label={label}
+            name={field === "email_or_username" ? "login" : field}
+            type={field === "email" ? "email" : "text"}
+            autoComplete={field === "email" ? "email" : "username"}
+            autoCapitalize="none"
+            spellCheck={false}
             required
             autoFocus
             value={login}
-            onChange={(e) => setLogin(e.target.value)}
+            onChange={(e) => {
+              setLogin(e.target.value);
+              // "The email address and/or password ... are not correct" sits under the password, but is about both.
+              edited("email", "username", "password");
+            }}
             errors={loginErrors}
           />
           <Field
@@ -53,8 +63,11 @@ export function Login() {
             autoComplete="current-password"
             required
             value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            errors={fieldErrors(response, "password")}
+            onChange={(e) => {
+              setPassword(e.target.value);
+              edited("password");
+            }}
+            errors={fieldErrors("password")}
           />
           <Submit busy={busy}>Log in</Submit>
         </form>

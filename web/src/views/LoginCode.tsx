@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
-import { api, fieldErrors, formErrors } from "@/lib/api";
+import { api, formErrors } from "@/lib/api";
 import { paths, pendingFlow } from "@/lib/flows";
 import { useApiAction } from "@/lib/hooks";
 import { useAuthStore } from "@/lib/store";
@@ -11,7 +11,7 @@ import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/F
 /** /account/login/code: asks for the address to mail a sign-in code to. */
 export function LoginCodeRequest() {
   const [email, setEmail] = useState("");
-  const { busy, response, run } = useApiAction();
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -31,8 +31,11 @@ export function LoginCodeRequest() {
             required
             autoFocus
             value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            errors={fieldErrors(response, "email")}
+            onChange={(e) => {
+              setEmail(e.target.value);
+              edited("email");
+            }}
+            errors={fieldErrors("email")}
           />
           <Submit busy={busy}>Email me a code</Submit>
         </form>
@@ -51,7 +54,7 @@ export function LoginCodeConfirm() {
   const phase = useAuthStore((s) => s.phase);
   const pending = useAuthStore((s) => pendingFlow(s.auth));
   const [code, setCode] = useState("");
-  const { busy, response, run } = useApiAction();
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
   const resend = useApiAction();
 
   async function submit(event: FormEvent) {
@@ -64,6 +67,17 @@ export function LoginCodeConfirm() {
   }
 
   if (phase !== "ready") return <Loading />;
+  // 409: the code flow ended (it expired, or a wrong code was entered too often).
+  if (response?.status === 409 || resend.response?.status === 409) {
+    return (
+      <Card title="Enter your code">
+        <FormErrors messages={["This sign-in code can no longer be used: it has expired, or a wrong code was entered too often."]} />
+        <p>
+          <Link href={paths.loginCode}>Ask for a new code</Link>
+        </p>
+      </Card>
+    );
+  }
   if (pending?.id !== "login_by_code") {
     return (
       <RequireAnonymous>
@@ -90,14 +104,23 @@ export function LoginCodeConfirm() {
           required
           autoFocus
           value={code}
-          onChange={(e) => setCode(e.target.value)}
-          errors={fieldErrors(response, "code")}
+          onChange={(e) => {
+            setCode(e.target.value);
+            edited("code");
+          }}
+          errors={fieldErrors("code")}
         />
         <Submit busy={busy}>Sign in</Submit>
       </form>
       <form onSubmit={again} className="form form--inline">
         {resend.response?.status === 200 ? <Notice kind="success">A new code is on its way.</Notice> : null}
-        <FormErrors messages={formErrors(resend.response)} />
+        <FormErrors
+          messages={
+            resend.response?.status === 429
+              ? ["A code was sent a moment ago. Please wait a minute before asking for another."]
+              : formErrors(resend.response)
+          }
+        />
         <Submit busy={resend.busy} variant="secondary">
           Send a new code
         </Submit>

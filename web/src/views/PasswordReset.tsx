@@ -1,16 +1,22 @@
 "use client";
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
-import { api, fieldErrors, formErrors, type Envelope, type PasswordResetInfo } from "@/lib/api";
-import { paths } from "@/lib/flows";
+import { api, formErrors, type Envelope, type PasswordResetInfo } from "@/lib/api";
+import { paths, pendingFlow } from "@/lib/flows";
 import { useApiAction, useKeyFromLocation, useKeyInfo } from "@/lib/hooks";
+import { useAuthStore } from "@/lib/store";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
 import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
 
-/** /account/password/reset: asks for the address to send a reset link to. */
+/**
+ * /account/password/reset: asks for the address to send a reset link to. With reset by code
+ * (config password_reset_by_code_enabled) the server answers 401 with password_reset_by_code
+ * pending, and the flow router opens the code page.
+ */
 export function PasswordResetRequest() {
+  const byCode = useAuthStore((s) => s.config?.account.password_reset_by_code_enabled === true);
   const [email, setEmail] = useState("");
-  const { busy, response, run } = useApiAction();
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -31,9 +37,20 @@ export function PasswordResetRequest() {
     );
   }
   return (
-    <Card title="Reset your password" intro="Enter your email address and we will send you a link to choose a new password.">
+    <Card
+      title="Reset your password"
+      intro={`Enter your email address and we will send you a ${byCode ? "code" : "link"} to choose a new password.`}
+    >
       <form onSubmit={submit} noValidate className="form">
-        <FormErrors messages={formErrors(response, ["email"])} />
+        <FormErrors
+          messages={
+            response?.status === 409
+              ? ["You are logged in: change your password on the password page instead."]
+              : response?.status === 401
+                ? []
+                : formErrors(response, ["email"])
+          }
+        />
         <Field
           label="Email"
           name="email"
@@ -42,10 +59,13 @@ export function PasswordResetRequest() {
           required
           autoFocus
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          errors={fieldErrors(response, "email")}
+          onChange={(e) => {
+            setEmail(e.target.value);
+            edited("email");
+          }}
+          errors={fieldErrors("email")}
         />
-        <Submit busy={busy}>Send the link</Submit>
+        <Submit busy={busy}>{byCode ? "Send the code" : "Send the link"}</Submit>
       </form>
       <ul className="links">
         <li>
@@ -63,7 +83,7 @@ export function PasswordResetKey() {
   const key = useKeyFromLocation(PASSWORD_RESET_KEY_PREFIX);
   const info = useKeyInfo(key, api.getPasswordReset);
   const newPassword = useNewPassword();
-  const { busy, response, run } = useApiAction();
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -110,9 +130,127 @@ export function PasswordResetKey() {
             ...formErrors(response, ["password", "key"]),
           ]}
         />
-        <NewPasswordFields state={newPassword} name="password" label="New password" errors={fieldErrors(response, "password")} autoFocus />
+        <NewPasswordFields
+          state={newPassword}
+          name="password"
+          label="New password"
+          errors={fieldErrors("password")}
+          onEdit={() => edited("password")}
+          autoFocus
+        />
         <Submit busy={busy}>Change password</Submit>
       </form>
+    </Card>
+  );
+}
+
+/**
+ * /account/password/reset/confirm: reset by code (allauth's SPA path). First the mailed code, which
+ * GET auth/password/reset checks (a wrong one counts as an attempt), then the new password, sent
+ * with the same code as `key`. The page keeps the code in memory only, never in the address.
+ */
+export function PasswordResetCode() {
+  const phase = useAuthStore((s) => s.phase);
+  const pending = useAuthStore((s) => pendingFlow(s.auth));
+  const [code, setCode] = useState("");
+  const [accepted, setAccepted] = useState<{ code: string; email?: string } | null>(null);
+  const check = useApiAction();
+  const reset = useApiAction();
+  const newPassword = useNewPassword();
+
+  async function submitCode(event: FormEvent) {
+    event.preventDefault();
+    const value = code.trim();
+    const r = await check.run(() => api.getPasswordReset(value));
+    if (r.status === 200) setAccepted({ code: value, email: r.data?.user.email });
+  }
+  async function submitPassword(event: FormEvent) {
+    event.preventDefault();
+    if (!accepted || !newPassword.confirm()) return;
+    await reset.run(() => api.resetPassword({ key: accepted.code, password: newPassword.password }));
+  }
+
+  const resetStatus = reset.response?.status;
+  if (resetStatus === 401 || resetStatus === 200) {
+    // 200 when the server logs in after a reset (the flow router goes on), else 401.
+    return (
+      <Card title="Password changed">
+        <Notice kind="success">Your password has been changed.</Notice>
+        <p>
+          <Link href={paths.login}>Log in with your new password</Link>
+        </p>
+      </Card>
+    );
+  }
+  // 409: no reset by code is pending any more (it expired, or a wrong code was entered too often).
+  const ended =
+    check.response?.status === 409 || resetStatus === 409 || (reset.response?.errors ?? []).some((e) => e.param === "key");
+  if (ended) {
+    return (
+      <Card title="Reset your password">
+        <FormErrors messages={["This reset code can no longer be used: it has expired, or a wrong code was entered too often."]} />
+        <p>
+          <Link href={paths.passwordReset}>Ask for a new code</Link>
+        </p>
+      </Card>
+    );
+  }
+  if (phase !== "ready") return <Loading />;
+  if (!accepted && pending?.id !== "password_reset_by_code") {
+    return (
+      <Card title="Enter your reset code">
+        <Notice>There is no password reset waiting in this browser, or it has expired.</Notice>
+        <p>
+          <Link href={paths.passwordReset}>Ask for a new code</Link>
+        </p>
+      </Card>
+    );
+  }
+  if (accepted) {
+    return (
+      <Card title="Choose a new password" intro={accepted.email ? `For ${accepted.email}.` : undefined}>
+        <form onSubmit={submitPassword} noValidate className="form">
+          <FormErrors messages={formErrors(reset.response, ["password", "key"])} />
+          <NewPasswordFields
+            state={newPassword}
+            name="password"
+            label="New password"
+            errors={reset.fieldErrors("password")}
+            onEdit={() => reset.edited("password")}
+            autoFocus
+          />
+          <Submit busy={reset.busy}>Change password</Submit>
+        </form>
+      </Card>
+    );
+  }
+  return (
+    <Card title="Enter your reset code" intro="We have emailed you a code. It expires shortly, so please enter it soon.">
+      <form onSubmit={submitCode} noValidate className="form">
+        <FormErrors messages={formErrors(check.response, ["key"])} />
+        <Field
+          label="Code"
+          name="code"
+          type="text"
+          autoComplete="one-time-code"
+          autoCapitalize="characters"
+          spellCheck={false}
+          required
+          autoFocus
+          value={code}
+          onChange={(e) => {
+            setCode(e.target.value);
+            check.edited("key");
+          }}
+          errors={check.fieldErrors("key")}
+        />
+        <Submit busy={check.busy}>Continue</Submit>
+      </form>
+      <ul className="links">
+        <li>
+          <Link href={paths.passwordReset}>Ask for a new code</Link>
+        </li>
+      </ul>
     </Card>
   );
 }

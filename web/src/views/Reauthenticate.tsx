@@ -1,6 +1,6 @@
 "use client";
 import { useState, type FormEvent } from "react";
-import { api, fieldErrors, formErrors } from "@/lib/api";
+import { api, formErrors } from "@/lib/api";
 import { useApiAction } from "@/lib/hooks";
 import { useUser } from "@/lib/store";
 import { RequireAuth } from "@/components/Guards";
@@ -10,7 +10,7 @@ import { Card, Field, FormErrors, Submit } from "@/components/Form";
 export function Reauthenticate() {
   const user = useUser();
   const [password, setPassword] = useState("");
-  const { busy, response, run } = useApiAction();
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -31,8 +31,11 @@ export function Reauthenticate() {
             required
             autoFocus
             value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            errors={fieldErrors(response, "password")}
+            onChange={(e) => {
+              setPassword(e.target.value);
+              edited("password");
+            }}
+            errors={fieldErrors("password")}
           />
           <Submit busy={busy}>Confirm</Submit>
         </form>

@@ -1,6 +1,7 @@
 "use client";
 import { useState } from "react";
-import { api, formErrors, type Envelope, type Session } from "@/lib/api";
+import { api, formErrors, type Session } from "@/lib/api";
+import { describeDevice } from "@/lib/devices";
 import { formatTime, useApiAction, useLoadedList } from "@/lib/hooks";
 import { RequireAuth } from "@/components/Guards";
 import { Card, FormErrors, Loading, Notice } from "@/components/Form";
@@ -11,6 +12,11 @@ export function Sessions() {
       <SessionList />
     </RequireAuth>
   );
+}
+
+/** "Last seen" only when the server tracks activity and sent the field; nothing rather than a dash. */
+function hasTime(value: number | undefined): value is number {
+  return typeof value === "number" && Number.isFinite(value);
 }
 
 function SessionList() {
@@ -37,47 +43,53 @@ function SessionList() {
         loadError ? null : <Loading />
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="sr-only">Your sessions</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Device</th>
-                  <th scope="col">IP address</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((s) => (
-                  <tr key={s.id} data-session-id={s.id} data-current={s.is_current ? "true" : undefined}>
-                    <td>
-                      <span className="value">{s.user_agent || "Unknown device"}</span>
+          {/* A list, not a table: each session wraps to the width of a phone. */}
+          <ul className="list sessions" aria-label="Your sessions">
+            {list.map((s) => {
+              const device = describeDevice(s.user_agent);
+              return (
+                <li key={s.id} className="list__item" data-session-id={s.id} data-current={s.is_current ? "true" : undefined}>
+                  <div className="list__main">
+                    <span className="session__device">
+                      {/* The raw string stays available on hover, for support questions. */}
+                      <strong className="value" title={s.user_agent || undefined} data-testid="session-device">
+                        {device}
+                      </strong>
                       {s.is_current ? <span className="badge badge--primary">This browser</span> : null}
-                    </td>
-                    <td className="value">{s.ip}</td>
-                    <td>{formatTime(s.created_at)}</td>
-                    <td>{formatTime(s.last_seen_at)}</td>
-                    <td>
-                      {s.is_current ? null : (
-                        <button
-                          type="button"
-                          className="button button--small button--danger"
-                          disabled={action.busy}
-                          onClick={() => void end([s.id], "The session was ended.")}
-                        >
-                          End<span className="sr-only"> session {s.id}</span>
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                    </span>
+                    <dl className="session__facts">
+                      <div>
+                        <dt>IP address</dt>
+                        <dd className="value">{s.ip}</dd>
+                      </div>
+                      <div>
+                        <dt>Started</dt>
+                        <dd>{formatTime(s.created_at)}</dd>
+                      </div>
+                      {hasTime(s.last_seen_at) ? (
+                        <div>
+                          <dt>Last seen</dt>
+                          <dd data-testid="session-last-seen">{formatTime(s.last_seen_at)}</dd>
+                        </div>
+                      ) : null}
+                    </dl>
+                  </div>
+                  {s.is_current ? null : (
+                    <div className="list__actions">
+                      <button
+                        type="button"
+                        className="button button--small button--danger"
+                        disabled={action.busy}
+                        onClick={() => void end([s.id], "The session was ended.")}
+                      >
+                        End<span className="sr-only"> the session of {device}</span>
+                      </button>
+                    </div>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
           {others.length ? (
             <p>
               <button

@@ -1,53 +1,153 @@
 "use client";
 import Link from "next/link";
-import { type FormEvent } from "react";
-import { api, formErrors, isAuthenticatedData, type EmailVerificationInfo, type Envelope } from "@/lib/api";
+import { useState, type FormEvent } from "react";
+import { api, formErrors, isAuthenticatedData } from "@/lib/api";
 import { paths, pendingFlow } from "@/lib/flows";
-import { useApiAction, useKeyFromLocation, useKeyInfo } from "@/lib/hooks";
-import { useAuthStatus, useAuthStore } from "@/lib/store";
-import { Card, FormErrors, Loading, Notice, Submit } from "@/components/Form";
+import { formatClock, useApiAction, useKeyFromLocation, useKeyInfo, useTimeReached } from "@/lib/hooks";
+import { useAuthStatus, useAuthStore, VERIFICATION_MAIL_COOLDOWN_MS } from "@/lib/store";
+import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
 
-/** /account/verify-email: "check your inbox" while a signup or login waits for the address to be confirmed. */
+/**
+ * /account/verify-email: while a signup or login waits for the address to be confirmed. With
+ * verification by code (config email_verification_by_code_enabled) it is the code form, as in
+ * allauth's SPA; otherwise it says to open the mailed link.
+ */
 export function VerifyEmailWaiting() {
   const phase = useAuthStore((s) => s.phase);
+  const byCode = useAuthStore((s) => s.config?.account.email_verification_by_code_enabled === true);
   const pending = useAuthStore((s) => pendingFlow(s.auth));
-  const { busy, response, run } = useApiAction();
-
-  async function resend(event: FormEvent) {
-    event.preventDefault();
-    await run(() => api.resendEmailVerification());
-  }
-
   if (phase !== "ready") return <Loading />;
   const waiting = pending?.id === "verify_email";
+  if (byCode) return waiting ? <VerifyEmailCode /> : <NothingWaiting />;
+  return <CheckInbox waiting={waiting} />;
+}
+
+/** When another verification mail may be asked for, or null when this browser does not know. */
+function useNextMailAt(): number | null {
+  const sentAt = useAuthStore((s) => s.verificationMailAt);
+  return sentAt === null ? null : sentAt + VERIFICATION_MAIL_COOLDOWN_MS;
+}
+
+/**
+ * Link verification. allauth's resend endpoint (auth/email/verify/resend) is for codes only and
+ * answers 409 for links, so this page offers no "send again" button that cannot work: a new link is
+ * mailed when the user logs in again, at most one per cooldown. The page says from when.
+ */
+function CheckInbox({ waiting }: { waiting: boolean }) {
+  const sentAt = useAuthStore((s) => s.verificationMailAt);
+  const nextAt = useNextMailAt();
+  const canAskNow = useTimeReached(nextAt);
   return (
     <Card title="Confirm your email address">
       <Notice>
-        We have sent you an email with a link. Open it to confirm your address
-        {waiting ? " and finish logging in" : ""}. The link works in this browser and in any other.
+        We have sent you an email with a link{sentAt !== null ? ` at ${formatClock(sentAt)}` : ""}. Open it to confirm your
+        address{waiting ? " and finish logging in" : ""}. The link works in this browser and in any other.
       </Notice>
       {waiting ? (
-        <form onSubmit={resend} className="form form--inline">
-          {response?.status === 200 ? <Notice kind="success">A new link is on its way.</Notice> : null}
-          <FormErrors
-            messages={
-              response?.status === 403 || response?.status === 429
-                ? ["A link was sent a moment ago. Please wait a few minutes before asking for another."]
-                : formErrors(response)
-            }
-          />
-          <Submit busy={busy} variant="secondary">
-            Send the link again
-          </Submit>
-        </form>
+        <p data-testid="resend-hint">
+          No email? It can take a minute; check your spam folder too.{" "}
+          {nextAt !== null && !canAskNow
+            ? `From ${formatClock(nextAt)} you can get a new link by logging in again.`
+            : nextAt !== null
+              ? "You can get a new link now by logging in again."
+              : "You can get a new link by logging in again, a few minutes after the last one."}
+        </p>
       ) : null}
       <ul className="links">
         <li>
-          <Link href={paths.login}>Back to log in</Link>
+          <Link href={paths.login}>{waiting ? "Log in again" : "Back to log in"}</Link>
         </li>
       </ul>
     </Card>
   );
+}
+
+function NothingWaiting() {
+  return (
+    <Card title="Confirm your email address">
+      <Notice>There is no email confirmation waiting in this browser, or it has expired.</Notice>
+      <p>
+        <Link href={paths.login}>Log in</Link> to get a new code.
+      </p>
+    </Card>
+  );
+}
+
+/** Code verification: the code form, and "send a new code" (auth/email/verify/resend). */
+function VerifyEmailCode() {
+  const [code, setCode] = useState("");
+  const { busy, response, run, edited, fieldErrors } = useApiAction();
+  const resend = useApiAction();
+  const noteVerificationMail = useAuthStore((s) => s.noteVerificationMail);
+  const sentAt = useAuthStore((s) => s.verificationMailAt);
+  const nextAt = useNextMailAt();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    // 200 logs in (the flow router goes on); a wrong code is a field error on `key`.
+    await run(() => api.verifyEmail(code.trim()));
+  }
+  async function again(event: FormEvent) {
+    event.preventDefault();
+    const r = await resend.run(() => api.resendEmailVerification());
+    if (r.status === 200) noteVerificationMail("sent");
+  }
+
+  // 409: the flow ended (the code expired, or was mistyped too often); only a new login mails a new one.
+  if (response?.status === 409 || resend.response?.status === 409) {
+    return (
+      <Card title="Confirm your email address">
+        <FormErrors messages={["This code can no longer be used: it has expired, or a wrong code was entered too often."]} />
+        <p>
+          <Link href={paths.login}>Log in again</Link> to get a new code.
+        </p>
+      </Card>
+    );
+  }
+
+  const resendStatus = resend.response?.status;
+  const tooSoon = resendStatus === 429 || resendStatus === 403;
+  return (
+    <Card title="Confirm your email address" intro="We have emailed you a code. Enter it here to confirm your address.">
+      <form onSubmit={submit} noValidate className="form">
+        <FormErrors messages={formErrors(response, ["key"])} />
+        <Field
+          label="Code"
+          name="code"
+          type="text"
+          autoComplete="one-time-code"
+          autoCapitalize="characters"
+          spellCheck={false}
+          required
+          autoFocus
+          value={code}
+          onChange={(e) => {
+            setCode(e.target.value);
+            edited("key");
+          }}
+          errors={fieldErrors("key")}
+        />
+        <Submit busy={busy}>Confirm</Submit>
+      </form>
+      <form onSubmit={again} className="form form--inline">
+        {resendStatus === 200 ? <Notice kind="success">A new code is on its way.</Notice> : null}
+        <FormErrors messages={tooSoon ? [waitText(sentAt, nextAt)] : formErrors(resend.response)} />
+        <Submit busy={resend.busy} variant="secondary">
+          Send a new code
+        </Submit>
+      </form>
+    </Card>
+  );
+}
+
+/** "Wait, and from when": the server refused another mail because one went out a moment ago. */
+function waitText(sentAt: number | null, nextAt: number | null, now = Date.now()): string {
+  const sent = sentAt !== null ? `A code was sent at ${formatClock(sentAt)}` : "A code was sent a moment ago";
+  const when =
+    nextAt !== null && nextAt > now
+      ? `You can ask for another from ${formatClock(nextAt)}.`
+      : "Please wait a few minutes before asking for another.";
+  return `${sent}. ${when}`;
 }
 
 export const VERIFY_EMAIL_PREFIX = "/account/verify-email/";
