@@ -159,6 +159,24 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task VerificationByCode_ALoginWithinTheMailCooldown_KeepsItsFlowThroughATypo_AndPassesWithTheResentCode(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:EmailVerificationByCodeEnabled"] = "true" });
+        await app.Client(kind).PostAsync("auth/signup", new { email = Email, password = Password });
+        await MailToAsync(app, Email, "Confirm Your Email");
+
+        // Within the cooldown no second mail goes out, but the new flow still counts attempts like any other.
+        var client = app.Client(kind);
+        Assert.Equal("verify_email", (await client.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
+        Assert.Equal(400, (await client.PostAsync("auth/email/verify", new { key = "BCDF-GHJK" })).StatusCode);
+        Assert.Equal(400, (await client.PostAsync("auth/email/verify", new { key = "BCDF-GHJK" })).StatusCode);
+        Assert.Equal(200, (await client.PostAsync("auth/email/verify/resend")).StatusCode);
+        var code = (await MailToAsync(app, Email, "Confirm Your Email")).CodeLine()!;
+
+        Assert.Equal(200, (await client.PostAsync("auth/email/verify", new { key = code })).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task VerificationByCode_AnAddressAddedWhileLoggedIn_IsVerifiedWithTheMailedCode(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:EmailVerificationByCodeEnabled"] = "true" });

@@ -30,6 +30,13 @@ public sealed class VerificationMails(
     {
         if (!force && InCooldown(address))
         {
+            if (_options.EmailVerificationByCodeEnabled && pending is not null && pending.StateOf(FlowIds.VerifyEmail).Challenge is null)
+            {
+                // No new mail within the cooldown, but the flow still gets its challenge (one no code passes
+                // until a resend puts a code in it), so a typo counts as an attempt instead of ending the flow.
+                pending.ExpiresAt = time.GetUtcNow().UtcDateTime + _options.EmailVerificationByCodeTimeout;
+                pending.StateOf(FlowIds.VerifyEmail).Challenge = challenges.Issue(CodePurposes.EmailVerification, null, pending.ExpiresAt);
+            }
             return false;
         }
         var now = time.GetUtcNow().UtcDateTime;
