@@ -20,7 +20,8 @@ public sealed class ConfigurationValidationTests
     [Theory]
     [InlineData("Gatehouse:Email:Smtp:Host", "", "Gatehouse:Email:Smtp:Host")]
     [InlineData("Gatehouse:Email:Delivery", "Console", "Gatehouse:Email:Delivery")]
-    [InlineData("Gatehouse:Email:Smtp:Username", "mailer", "Gatehouse:Email:Smtp:EnableSsl")]
+    [InlineData("Gatehouse:Email:OutboxPollInterval", "00:00:00", "Gatehouse:Email:OutboxPollInterval")]
+    [InlineData("Gatehouse:Email:NoticeCooldown", "-00:01:00", "Gatehouse:Email:NoticeCooldown")]
     [InlineData("Gatehouse:Email:From", "not an address", "Gatehouse:Email:From")]
     [InlineData("Gatehouse:RateLimits:Rules:login", "30/fortnight/ip", "Gatehouse:RateLimits:Rules:login")]
     [InlineData("Gatehouse:Account:LoginMethods:0", "phone", "Gatehouse:Account:LoginMethods")]
@@ -45,6 +46,47 @@ public sealed class ConfigurationValidationTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "false", "Gatehouse:Email:Smtp:EnableSsl is false")] // an existing config: refused as before
+    [InlineData("None", null, "Gatehouse:Email:Smtp:Security is None")]
+    [InlineData("None", "true", "they disagree")]
+    [InlineData("StartTls", "false", "they disagree")]
+    public async Task Startup_WithSmtpCredentialsOrTlsSettingsThatDoNotFit_FailsNamingTheSetting(string? security, string? enableSsl, string named)
+    {
+        var settings = new Dictionary<string, string?>(Valid) { ["Gatehouse:Email:Smtp:Username"] = "mailer" };
+        if (security is not null)
+        {
+            settings["Gatehouse:Email:Smtp:Security"] = security;
+        }
+        if (enableSsl is not null)
+        {
+            settings["Gatehouse:Email:Smtp:EnableSsl"] = enableSsl;
+        }
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, null)] // Auto: STARTTLS is required for credentials
+    [InlineData("SslOnConnect", null)]
+    [InlineData(null, "true")]
+    public async Task Startup_WithSmtpCredentialsOverTls_Succeeds(string? security, string? enableSsl)
+    {
+        var settings = new Dictionary<string, string?>(Valid) { ["Gatehouse:Email:Smtp:Username"] = "mailer" };
+        if (security is not null)
+        {
+            settings["Gatehouse:Email:Smtp:Security"] = security;
+        }
+        if (enableSsl is not null)
+        {
+            settings["Gatehouse:Email:Smtp:EnableSsl"] = enableSsl;
+        }
+
+        await StartAsync(settings);
     }
 
     [Fact]

@@ -73,13 +73,20 @@ internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IVal
             failures.Add("Gatehouse:Email:Delivery is Console outside Development: mail with reset links and codes would go to " +
                 "standard output, which is usually collected as logs. Set Gatehouse:Email:Delivery to Smtp (and Gatehouse:Email:Smtp:Host).");
         }
-        if (options.Delivery == EmailDelivery.Smtp && !string.IsNullOrEmpty(options.Smtp.Username) && !options.Smtp.EnableSsl &&
-            !IsLoopback(options.Smtp.Host))
+        var smtp = options.Smtp;
+        if (smtp is { Security: { } security, EnableSsl: { } enableSsl } && enableSsl != (security is SmtpSecurity.StartTls or SmtpSecurity.SslOnConnect))
         {
-            failures.Add("Gatehouse:Email:Smtp:Username is set but Gatehouse:Email:Smtp:EnableSsl is false: the SMTP password would " +
-                "cross the network in clear. Set EnableSsl to true.");
+            failures.Add($"Gatehouse:Email:Smtp:Security is {security} but Gatehouse:Email:Smtp:EnableSsl is {enableSsl}: they disagree. " +
+                "Remove EnableSsl (Security replaces it).");
         }
-        if (!MailAddress.TryCreate(options.From, out _))
+        if (options.Delivery == EmailDelivery.Smtp && !string.IsNullOrEmpty(smtp.Username) && smtp.EffectiveSecurity == SmtpSecurity.None &&
+            !IsLoopback(smtp.Host))
+        {
+            var setting = smtp.Security is null ? "Gatehouse:Email:Smtp:EnableSsl is false" : "Gatehouse:Email:Smtp:Security is None";
+            failures.Add($"Gatehouse:Email:Smtp:Username is set but {setting}: the SMTP password would cross the network in clear. " +
+                "Set Gatehouse:Email:Smtp:Security to Auto, StartTls or SslOnConnect (and remove EnableSsl).");
+        }
+        if (!MailAddress.TryCreate(options.From, out _) || !MimeKit.MailboxAddress.TryParse(options.From, out _))
         {
             failures.Add($"Gatehouse:Email:From is not a valid address: \"{options.From}\" (e.g. \"Gatehouse <noreply@example.com>\").");
         }
@@ -90,6 +97,19 @@ internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IVal
         if (options.Smtp.Port is < 1 or > 65535)
         {
             failures.Add("Gatehouse:Email:Smtp:Port must be between 1 and 65535.");
+        }
+        if (options.Smtp.Timeout <= TimeSpan.Zero || options.Smtp.Timeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("Gatehouse:Email:Smtp:Timeout must be more than zero and at most 00:10:00.");
+        }
+        // Waits are timers, which take at most about 24 days; a day is already far more than a poll needs.
+        if (options.OutboxPollInterval <= TimeSpan.Zero || options.OutboxPollInterval > TimeSpan.FromDays(1))
+        {
+            failures.Add("Gatehouse:Email:OutboxPollInterval must be more than zero and at most 1.00:00:00.");
+        }
+        if (options.NoticeCooldown < TimeSpan.Zero)
+        {
+            failures.Add("Gatehouse:Email:NoticeCooldown must not be negative (00:00:00 turns it off).");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -8,9 +8,14 @@ namespace Gatehouse.Email;
 /// Development delivery: the mail goes to standard output (like Django's console backend), not to the
 /// log, so links and codes never end up in log storage.
 /// </summary>
-public sealed class ConsoleMailTransport(IOptions<EmailOptions> options) : IMailTransport
+public sealed class ConsoleMailTransport(IOptions<EmailOptions> options) : IMailTransport, IMailBatch
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    /// <summary>Standard output needs no connection: the transport is its own batch.</summary>
+    public IMailBatch StartBatch() => this;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     public async Task SendAsync(OutboxMessage message, CancellationToken ct)
     {

@@ -32,10 +32,27 @@ public sealed class Mailer
 
     public FrontendOptions FrontendUrls => _frontend;
 
+    /// <summary>
+    /// Notices: mails that any requester can cause to an address they need not control (a signup with an
+    /// address that has an account, a reset or code request for one that has none). They carry no secret,
+    /// so one per address and kind within <see cref="EmailOptions.NoticeCooldown"/> tells the owner all
+    /// there is to tell, and more would let anyone flood the mailbox. Mails that carry a code or a link
+    /// key are not throttled here: dropping one would leave its requester with a code that never
+    /// arrives; the per-address rate limits of those requests bound them.
+    /// </summary>
+    internal static readonly IReadOnlySet<string> NoticeTemplates = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "account_already_exists",
+        "unknown_account",
+    };
+
+    /// <summary>A DNS name with an optional port is at most 253 + 6 characters; longer is not a host.</summary>
+    private const int MaxHostLength = 259;
+
     public void Enqueue(string to, string template, Dictionary<string, string> values)
     {
         // The site's name: configured, else the frontend's host, else (Development) the request's host.
-        var host = _frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : _http.HttpContext?.Request.Host.Value ?? "localhost";
+        var host = _frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : RequestHost(_http.HttpContext?.Request.Host);
         values.TryAdd("site_name", _options.SiteName ?? host);
         values.TryAdd("site_domain", _options.SiteName ?? host);
         var mail = MailTemplates.Render(template, values);
@@ -43,7 +60,10 @@ public sealed class Mailer
         _db.OutboxMessages.Add(new OutboxMessage
         {
             ToAddress = to,
-            Subject = mail.Subject,
+            // A long configured site name must not make the row fail to save (the column holds 998, the
+            // line limit of RFC 5322 section 2.1.1).
+            Subject = mail.Subject.Length > OutboxMessage.SubjectMaxLength ? mail.Subject[..OutboxMessage.SubjectMaxLength] : mail.Subject,
+            CooldownKey = NoticeTemplates.Contains(template) ? Secrets.Sha256Hex($"mail_cooldown|{template}|{to.ToLowerInvariant()}") : null,
             // Bodies carry links and codes: sealed at rest, wiped once delivered.
             TextBody = _box.Seal(mail.Text),
             HtmlBody = _box.Seal(mail.Html),
@@ -51,6 +71,15 @@ public sealed class Mailer
             NextAttemptAt = now,
         });
     }
+
+    /// <summary>
+    /// The request's host as a site name (Development only: elsewhere BaseUrl is required). The Host
+    /// header is the client's to choose, so anything that is not a plausible host name is not used.
+    /// </summary>
+    private static string RequestHost(HostString? header) =>
+        header is { HasValue: true } host && host.Value.Length <= MaxHostLength && Uri.CheckHostName(host.Host) != UriHostNameType.Unknown
+            ? host.Value
+            : "localhost";
 
     /// <summary>
     /// Tells the owner of an address that has no account that someone tried to use it, instead of

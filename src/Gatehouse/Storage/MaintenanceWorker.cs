@@ -7,7 +7,7 @@ namespace Gatehouse.Storage;
 
 /// <summary>
 /// Deletes what can no longer be used: expired sessions (including abandoned pending flows), used or
-/// expired mail keys, expired code challenges, stale rate-limit windows, and delivered mail older than a week. Every node may
+/// expired mail keys, expired code challenges, stale rate-limit windows, ended mail cooldowns, and delivered mail older than a week. Every node may
 /// run it; the deletes are idempotent.
 /// </summary>
 public sealed partial class MaintenanceWorker(IServiceScopeFactory scopes, TimeProvider time, ILogger<MaintenanceWorker> logger) : BackgroundService
@@ -47,6 +47,8 @@ public sealed partial class MaintenanceWorker(IServiceScopeFactory scopes, TimeP
         var mails = await db.OutboxMessages.Where(m => m.SentAt < weekAgo).ExecuteDeleteAsync(ct);
         var windowFloor = time.GetUtcNow().ToUnixTimeSeconds() - 86_400;
         var counters = await db.Database.ExecuteSqlAsync($"DELETE FROM rate_limit_counters WHERE window_start < {windowFloor}", ct);
+        var cooldownFloor = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.Database.ExecuteSqlAsync($"DELETE FROM mail_cooldowns WHERE until_ms < {cooldownFloor}", ct);
         Log.Cleaned(logger, sessions, keys + challenges, mails, counters);
     }
 

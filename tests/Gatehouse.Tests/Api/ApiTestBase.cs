@@ -1,5 +1,8 @@
+using Gatehouse.Email;
 using Gatehouse.Sessions;
+using Gatehouse.Storage;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.Api;
 
@@ -78,6 +81,21 @@ public abstract class ApiTestBase(DatabaseKind database) : IAsyncLifetime
         var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(email) && m.Subject.Contains(subject, StringComparison.Ordinal));
         app.Mail.Clear();
         return mail;
+    }
+
+    /// <summary>
+    /// Puts a sign-in code mail for each recipient in the outbox through the product's Mailer, all in one
+    /// commit, so the worker finds them in one pass.
+    /// </summary>
+    protected static async Task EnqueueAsync(GatehouseApp app, params string[] recipients)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var mailer = scope.ServiceProvider.GetRequiredService<Mailer>();
+        foreach (var to in recipients)
+        {
+            mailer.Enqueue(to, "login_code", new() { ["code"] = "BCDF-GHJK" });
+        }
+        await scope.ServiceProvider.GetRequiredService<GatehouseDbContext>().SaveChangesAsync();
     }
 
     /// <summary>How many mails to <paramref name="email"/> with <paramref name="subject"/> in their subject the outbox holds (sent or not).</summary>

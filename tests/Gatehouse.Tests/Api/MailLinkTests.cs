@@ -26,6 +26,31 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task AHostHeaderTooLongForASiteName_DoesNotBreakMail_InDevelopment(ClientKind kind)
+    {
+        // Development without BaseUrl: the only setup where the site name in subjects comes from the Host.
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            [GatehouseApp.EnvironmentSetting] = "Development",
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+        });
+        var client = app.Client(kind);
+        var host = string.Join('.', Enumerable.Repeat(new string('a', 60), 16)) + ".example"; // ~1,000 characters
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
+        {
+            Content = new StringContent("""{"email":"alice@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Host = host;
+        var signup = await client.SendRawAsync(request);
+
+        Assert.Equal(401, signup.StatusCode);
+        Assert.Equal("verify_email", signup.PendingFlow);
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("alice@example.com"));
+        Assert.StartsWith("[localhost] ", mail.Subject, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task AbsoluteTemplate_IsUsedAsGiven_WithTheKeyPercentEncoded(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?>

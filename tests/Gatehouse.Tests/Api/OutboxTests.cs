@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
+using Gatehouse.Email;
 using Gatehouse.Sessions;
 using Gatehouse.Storage.Entities;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.Api;
 
@@ -34,9 +36,9 @@ public abstract class OutboxTests(DatabaseKind database) : ApiTestBase(database)
         Assert.Empty(app.Mail.Messages);
 
         app.Mail.RejectMail = false;
-        await Task.Delay(500); // several worker passes: nothing is due yet, so nothing is sent
+        Assert.Equal(0, await app.DrainOutboxAsync()); // a pass now: nothing is due before the back-off ends
         Assert.Empty(app.Mail.Messages);
-        app.Clock.Advance(TimeSpan.FromMinutes(2));
+        app.Clock.Advance(TimeSpan.FromMinutes(2)); // the worker's back-off timer fires: no explicit pass below
 
         var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("alice@example.com") && m.Subject.Contains(ConfirmSubject, StringComparison.Ordinal));
         var sent = await WaitForOutboxAsync(app, m => m.SentAt != null);
@@ -117,12 +119,72 @@ public abstract class OutboxTests(DatabaseKind database) : ApiTestBase(database)
                 Assert.Equal(200, (await node.Client(ClientKind.App).PostAsync("auth/password/request", new { email = $"user{i}@example.com" })).StatusCode);
             }
             await Task.WhenAll(first.DrainOutboxAsync(), second.DrainOutboxAsync(), first.DrainOutboxAsync(), second.DrainOutboxAsync());
-            await WaitUntilAsync(async () => await first.DbAsync(db => db.OutboxMessages.CountAsync(m => m.SentAt == null)) == 0);
-            await Task.Delay(300);
+            await WaitUntilAllSentAndIdleAsync(first, second);
 
             var delivered = first.Mail.Messages.Concat(second.Mail.Messages).SelectMany(m => m.To).ToList();
             Assert.Equal(10, delivered.Count);
             Assert.Equal(10, delivered.Distinct().Count());
+        }
+        finally
+        {
+            await dropDatabase();
+        }
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ASignupsMail_GoesOutWhenTheSignupCommits_WithoutWaitingForThePoll(ClientKind kind)
+    {
+        // A day between polls and a clock that never moves: only the wake-up after the commit can send it.
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Email:OutboxPollInterval"] = "1.00:00:00" });
+        var start = app.Clock.GetUtcNow();
+
+        // Several in a row: a wake-up given before the commit loses its race with the commit only now and
+        // then, and each signup here must be answered by its own wake-up.
+        for (var i = 0; i < 6; i++)
+        {
+            var email = $"user{i}@example.com";
+            var signup = await app.Client(kind).PostAsync("auth/signup", new { email, password = Password });
+
+            Assert.Equal(401, signup.StatusCode);
+            var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(email) && m.Subject.Contains(ConfirmSubject, StringComparison.Ordinal));
+            Assert.Contains("/account/verify-email/", mail.TextBody, StringComparison.Ordinal);
+        }
+        Assert.Equal(start, app.Clock.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task ASlowBatch_LeasesEachMessageFromItsOwnClaim_SoAnotherNodeDoesNotSendItAgain()
+    {
+        var (connectionString, dropDatabase) = await CreateDatabaseAsync();
+        try
+        {
+            await using var first = await GatehouseApp.StartAsync(Database, connectionString);
+            await using var second = await GatehouseApp.StartAsync(Database, connectionString);
+            var lease = first.Services.GetRequiredService<OutboxWorker>().Lease;
+            // The SMTP server of the first node is slow: while it takes the first mail, the lease time passes
+            // on both nodes; while it takes the second, the second node runs a pass of its own.
+            first.Mail.OnMail = async mail =>
+            {
+                if (mail.To.Contains("one@example.com"))
+                {
+                    first.Clock.Advance(lease + TimeSpan.FromMinutes(1));
+                    second.Clock.Advance(lease + TimeSpan.FromMinutes(1));
+                }
+                else if (mail.To.Contains("two@example.com"))
+                {
+                    await second.DrainOutboxAsync();
+                }
+            };
+
+            // Both workers between passes (the second's next deadline is its hour-long poll), so the batch is
+            // the first node's alone and the second takes part only through the pass the hook runs.
+            await WaitUntilAsync(() => Task.FromResult(new[] { first, second }.All(app => app.Services.GetRequiredService<OutboxWorker>().Waiting)));
+            await EnqueueAsync(first, "one@example.com", "two@example.com", "three@example.com"); // one commit: one batch
+            await WaitUntilAllSentAndIdleAsync(first, second);
+
+            var delivered = first.Mail.Messages.Concat(second.Mail.Messages).SelectMany(m => m.To).Order().ToList();
+            Assert.Equal(["one@example.com", "three@example.com", "two@example.com"], delivered);
+            Assert.DoesNotContain("two@example.com", second.Mail.Messages.SelectMany(m => m.To)); // the first node held it
         }
         finally
         {
@@ -272,6 +334,14 @@ public abstract class OutboxTests(DatabaseKind database) : ApiTestBase(database)
         });
         return row!;
     }
+
+    /// <summary>
+    /// Waits until every outbox row is sent and no pass runs on any of the apps: from then on nothing
+    /// can be claimed, so the catchers hold all the mail there will be.
+    /// </summary>
+    private static Task WaitUntilAllSentAndIdleAsync(params GatehouseApp[] apps) => WaitUntilAsync(async () =>
+        await apps[0].DbAsync(db => db.OutboxMessages.CountAsync(m => m.SentAt == null)) == 0 &&
+        apps.All(app => app.Services.GetRequiredService<OutboxWorker>().ActivePasses == 0));
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {

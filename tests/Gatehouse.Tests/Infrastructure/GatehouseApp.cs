@@ -14,6 +14,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gatehouse.Tests.Infrastructure;
 
@@ -31,6 +32,10 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     private readonly string? _postgresConnectionString;
 
     public SmtpCatcher Mail { get; }
+    /// <summary>
+    /// The app's clock and timers (Microsoft's fake): time stands still until the test moves it, and
+    /// moving it fires what falls due (the outbox's poll and back-off, the maintenance pass).
+    /// </summary>
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
     public DatabaseKind Database { get; }
     /// <summary>The database this app runs on; another app may be started on it (see the StartAsync overload).</summary>
@@ -44,13 +49,22 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     /// </summary>
     public const string RemoteIpSetting = "Tests:RemoteIp";
 
-    private GatehouseApp(DatabaseKind database, string connectionString, string? sqliteDirectory, IDictionary<string, string?>? settings)
+    /// <summary>Harness settings for the SMTP catcher: <see cref="CatcherTls"/>, and a username and password it requires.</summary>
+    public const string SmtpTlsSetting = "Tests:Smtp:Tls";
+    public const string SmtpUsernameSetting = "Tests:Smtp:Username";
+    public const string SmtpPasswordSetting = "Tests:Smtp:Password";
+    /// <summary>"false": the app is not told to trust the catcher's self-signed certificate.</summary>
+    public const string SmtpTrustSetting = "Tests:Smtp:TrustCertificate";
+    /// <summary>The host environment (default "Testing").</summary>
+    public const string EnvironmentSetting = "Tests:Environment";
+
+    private GatehouseApp(DatabaseKind database, string connectionString, string? sqliteDirectory, SmtpCatcher mail, IDictionary<string, string?>? settings)
     {
         Database = database;
         ConnectionString = connectionString;
         _sqliteDirectory = sqliteDirectory;
         _postgresConnectionString = database == DatabaseKind.Postgres ? connectionString : null;
-        Mail = SmtpCatcher.Start();
+        Mail = mail;
         _settings = new Dictionary<string, string?>
         {
             ["Gatehouse:SecretKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7 + 1)).ToArray()),
@@ -62,7 +76,9 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             ["Gatehouse:Email:Smtp:Port"] = Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gatehouse:Email:From"] = "Gatehouse <noreply@gatehouse.test>",
             ["Gatehouse:FrontendUrls:BaseUrl"] = "http://localhost",
-            ["Gatehouse:Email:OutboxPollInterval"] = "00:00:00.200",
+            // Long, and the clock only moves when a test moves it: mail must go out because its commit woke
+            // the worker or its back-off ended, never because a poll happened to come.
+            ["Gatehouse:Email:OutboxPollInterval"] = "01:00:00",
             ["Gatehouse:Passwords:Iterations"] = "1000",
             ["Gatehouse:RateLimits:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -81,15 +97,16 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
         DatabaseKind database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         GatehouseApp app;
+        var mail = await StartCatcherAsync(settings);
         if (database == DatabaseKind.Postgres)
         {
             var connectionString = await PostgresServer.CreateDatabaseAsync("gatehouse_test");
-            app = new GatehouseApp(database, connectionString + ";Maximum Pool Size=20", null, settings);
+            app = new GatehouseApp(database, connectionString + ";Maximum Pool Size=20", null, mail, settings);
         }
         else
         {
             var directory = Directory.CreateTempSubdirectory("gatehouse-test-").FullName;
-            app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, settings);
+            app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, mail, settings);
         }
         app._testServices = services;
         await MigrateAsync(app);
@@ -102,13 +119,20 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     /// </summary>
     public static async Task<GatehouseApp> StartAsync(DatabaseKind database, string connectionString, IDictionary<string, string?>? settings = null)
     {
-        var app = new GatehouseApp(database, connectionString, null, settings);
+        var app = new GatehouseApp(database, connectionString, null, await StartCatcherAsync(settings), settings);
         app._ownsDatabase = false;
         await MigrateAsync(app);
         return app;
     }
 
     private bool _ownsDatabase = true;
+
+    private static Task<SmtpCatcher> StartCatcherAsync(IDictionary<string, string?>? settings)
+    {
+        string? Setting(string key) => settings is not null && settings.TryGetValue(key, out var value) ? value : null;
+        var tls = Setting(SmtpTlsSetting) is { Length: > 0 } name ? Enum.Parse<CatcherTls>(name) : CatcherTls.None;
+        return SmtpCatcher.StartAsync(tls, Setting(SmtpUsernameSetting), Setting(SmtpPasswordSetting));
+    }
 
     /// <summary>
     /// Migrates with the product's migrator before the host starts, as the server does at start-up, so
@@ -138,13 +162,18 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_settings.GetValueOrDefault(EnvironmentSetting) ?? "Testing");
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
             _testServices?.Invoke(services);
+            if (_settings.GetValueOrDefault(SmtpTrustSetting) != "false")
+            {
+                // The catcher's certificate is self-signed: pinned for this app, as a host would pin its relay's.
+                services.PostConfigure<EmailOptions>(email => email.Smtp.ServerCertificateValidation = Mail.ValidateCertificate);
+            }
             if (_settings.GetValueOrDefault(RemoteIpSetting) is { Length: > 0 } remoteIp)
             {
                 services.AddTransient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp)));

@@ -12,7 +12,7 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         b.HasKey(x => x.Id);
         b.Property(x => x.Id).HasColumnName("id");
         b.Property(x => x.ToAddress).HasColumnName("to_address").HasMaxLength(254);
-        b.Property(x => x.Subject).HasColumnName("subject").HasMaxLength(998);
+        b.Property(x => x.Subject).HasColumnName("subject").HasMaxLength(OutboxMessage.SubjectMaxLength);
         b.Property(x => x.TextBody).HasColumnName("text_body");
         b.Property(x => x.HtmlBody).HasColumnName("html_body");
         b.Property(x => x.CreatedAt).HasColumnName("created_at");
@@ -22,5 +22,6 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         b.Property(x => x.LockedUntil).HasColumnName("locked_until");
         b.Property(x => x.FailedAt).HasColumnName("failed_at");
         b.Property(x => x.LastError).HasColumnName("last_error").HasMaxLength(2000);
+        b.Ignore(x => x.CooldownKey);
     }
 }
