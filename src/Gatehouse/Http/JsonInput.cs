@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Http;
 
@@ -8,7 +10,7 @@ namespace Gatehouse.Http;
 /// allauth gives a 500 for an array, string or number body and an empty HTML 400 for malformed JSON;
 /// we answer every one of them with the envelope.
 /// </summary>
-public sealed class JsonInput
+public sealed partial class JsonInput
 {
     /// <summary>Large enough for any request of this API; a bigger body is refused before parsing.</summary>
     public const int MaxBodyBytes = 64 * 1024;
@@ -43,20 +45,32 @@ public sealed class JsonInput
 
         var buffer = new ArrayBufferWriter<byte>(1024);
         var total = 0;
-        while (true)
+        try
         {
-            var memory = buffer.GetMemory(4096);
-            var read = await request.Body.ReadAsync(memory, ct);
-            if (read == 0)
+            while (true)
             {
-                break;
+                var memory = buffer.GetMemory(4096);
+                var read = await request.Body.ReadAsync(memory, ct);
+                if (read == 0)
+                {
+                    break;
+                }
+                total += read;
+                if (total > MaxBodyBytes)
+                {
+                    return (null, TooLarge());
+                }
+                buffer.Advance(read);
             }
-            total += read;
-            if (total > MaxBodyBytes)
-            {
-                return (null, TooLarge());
-            }
-            buffer.Advance(read);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The body could not be read (Kestrel: a malformed chunk, a body sent too slowly): the client's
+            // fault, so a 400 and a line without stack trace, not an unhandled error.
+            Log.Unreadable(request.HttpContext, ex);
+            return (null, ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? TooLarge()
+                : ApiResult.BadRequest(new ApiError("The request body could not be read.", ErrorCodes.Invalid)));
         }
 
         if (total == 0 || buffer.WrittenSpan.Trim(" \t\r\n"u8).IsEmpty)
@@ -191,5 +205,21 @@ public sealed class JsonInput
             ids.Add(id);
         }
         return ids;
+    }
+
+    private static partial class Log
+    {
+        public static void Unreadable(HttpContext context, Exception exception)
+        {
+            // JsonInput is static-entry (no constructor injection); a context without services logs nothing.
+            var logger = context.RequestServices?.GetService<ILogger<JsonInput>>();
+            if (logger is not null)
+            {
+                BodyUnreadable(logger, context.Request.Method, context.Request.Path.Value ?? "", exception.GetType().Name, exception.Message);
+            }
+        }
+
+        [LoggerMessage(1, LogLevel.Information, "Request body of {Method} {Path} could not be read ({ExceptionType}: {Reason})")]
+        private static partial void BodyUnreadable(ILogger logger, string method, string path, string exceptionType, string reason);
     }
 }
