@@ -4,8 +4,9 @@
 # The PostgreSQL tests need a server. Unless GATEHOUSE_TEST_POSTGRES is already set, this script
 # starts a private, throw-away one (its own data dir under .tmp/, trust auth on 127.0.0.1, a free
 # port, fsync off), points the tests at it, and always stops it and deletes its data on exit.
-# Then it runs the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end tests in
-# Debian's Chromium; GATEHOUSE_SKIP_WEB_TESTS=1 skips them).
+# Then a bounded fuzz run of the JSON input path (tests/Gatehouse.Fuzz/run.sh; GATEHOUSE_SKIP_FUZZ=1 or a
+# --filter skips it), and the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end
+# tests in Debian's Chromium; GATEHOUSE_SKIP_WEB_TESTS=1 skips them).
 # The last line printed is "N passed, N failed[, N skipped]" (both suites summed), which the CI harness reads.
 set -euo pipefail
 
@@ -56,6 +57,7 @@ cleanup() {
   [[ -n $PG_DATA && -d $PG_DATA ]] && rm -rf "$PG_DATA"
   [[ -n $LOG_FILE ]] && rm -f "$LOG_FILE"
   [[ -n ${WEB_LOG_FILE:-} ]] && rm -f "$WEB_LOG_FILE"
+  [[ -n ${FUZZ_LOG_FILE:-} ]] && rm -f "$FUZZ_LOG_FILE"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -223,6 +225,21 @@ summary=$(awk '
 
 [[ -z $summary ]] && say "dotnet test printed no test summary (a build failure, or no test ran); exit code $rc"
 
+# A bounded fuzz run of the JSON input path (tests/Gatehouse.Fuzz/run.sh: SharpFuzz + afl-fuzz, about a
+# minute; a crash fails). Skipped for filtered runs (--filter) and with GATEHOUSE_SKIP_FUZZ=1.
+fuzz_rc=0
+fuzz_summary=""
+if [[ ${GATEHOUSE_SKIP_FUZZ:-} == 1 || " $* " == *" --filter "* || " $* " == *" --filter="* ]]; then
+  say "skipping the fuzz run (GATEHOUSE_SKIP_FUZZ=1 or a --filter run)"
+else
+  echo
+  say "running tests/Gatehouse.Fuzz/run.sh"
+  FUZZ_LOG_FILE=$(mktemp "$ROOT/.tmp/fuzz-output-XXXXXXXX.log")
+  "$ROOT/tests/Gatehouse.Fuzz/run.sh" 2>&1 | tee "$FUZZ_LOG_FILE" || fuzz_rc=$?
+  fuzz_summary=$(tail -n 1 "$FUZZ_LOG_FILE" | grep -E '^[0-9]+ passed, [0-9]+ failed$' || true)
+  rm -f "$FUZZ_LOG_FILE"
+fi
+
 # The web frontend's tests (vitest, then Playwright end-to-end against a real server): web/run-tests.sh,
 # whose last line is "N passed, N failed" too. GATEHOUSE_SKIP_WEB_TESTS=1 skips them.
 web_rc=0
@@ -243,12 +260,13 @@ else
 fi
 
 # One summary for both: "N passed, N failed[, N skipped]" with the counts summed.
-total=$(printf '%s\n%s\n' "$summary" "$web_summary" | awk '
+total=$(printf '%s\n%s\n%s\n' "$summary" "$fuzz_summary" "$web_summary" | awk '
   { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } if (NF) n++ }
   END { if (!n) exit; line = (p + 0) " passed, " (f + 0) " failed"; if (s) line = line ", " s " skipped"; print line }')
 
 echo
-[[ -n $summary && -n $web_summary ]] && say "dotnet test: $summary; web: $web_summary"
+[[ -n $summary && ( -n $web_summary || -n $fuzz_summary ) ]] && say "dotnet test: $summary${fuzz_summary:+; fuzz: $fuzz_summary}${web_summary:+; web: $web_summary}"
 [[ -n $total ]] && echo "$total"
+[[ $rc -eq 0 && $fuzz_rc -ne 0 ]] && rc=$fuzz_rc
 [[ $rc -eq 0 && $web_rc -ne 0 ]] && rc=$web_rc
 exit "$rc"

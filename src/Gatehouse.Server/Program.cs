@@ -1,5 +1,6 @@
 using Gatehouse;
 using Gatehouse.Server;
+using Gatehouse.Storage;
 
 // `Gatehouse.Server migrate` applies pending schema migrations and exits; anything else serves.
 if (args.FirstOrDefault() == "migrate")
@@ -8,10 +9,12 @@ if (args.FirstOrDefault() == "migrate")
 }
 
 var builder = WebApplication.CreateBuilder(args);
+// Registered before AddGatehouse, so it runs first: everything after it sees the client a trusted proxy saw.
+builder.Services.AddTransient<IStartupFilter, Startup.ForwardedHeadersFirst>();
 builder.Services.AddGatehouse(builder.Configuration);
 
 var app = builder.Build();
-await Startup.MigrateIfConfiguredAsync(app);
+app.Use(Startup.SecurityHeaders);
 app.MapGatehouse();
 app.MapGet("/healthz", () => Results.Text("ok"));
 // The web frontend (web/out) on the same origin; without it, "/" says what this server is.
@@ -19,7 +22,16 @@ if (!app.UseGatehouseFrontend())
 {
     app.MapGet("/", () => Results.Text("Gatehouse: the django-allauth headless API for ASP.NET Core. API under /_allauth/{browser|app}/v1/."));
 }
-await app.RunAsync();
+try
+{
+    // Start-up migrates when Gatehouse:Database:AutoMigrate is on, and refuses a schema that does not match.
+    await app.RunAsync();
+}
+catch (SchemaMismatchException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 1;
+}
 return 0;
 
 public partial class Program;

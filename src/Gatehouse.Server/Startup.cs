@@ -1,19 +1,35 @@
-using Gatehouse.Configuration;
-using Gatehouse.Storage;
-using Microsoft.Extensions.Options;
+using Gatehouse.Http;
 
 namespace Gatehouse.Server;
 
+/// <summary>What the standalone server adds around the library, which leaves these to its host.</summary>
 internal static class Startup
 {
-    /// <summary>Development convenience: apply migrations at start when Gatehouse:Database:AutoMigrate is on.</summary>
-    public static async Task MigrateIfConfiguredAsync(WebApplication app)
+    /// <summary>
+    /// ASP.NET Core's forwarded-headers middleware, trusting Gatehouse:Http:TrustedProxies, as the first
+    /// middleware of all (a startup filter registered before AddGatehouse's), so the client address and
+    /// scheme are settled before anything reads them.
+    /// </summary>
+    public sealed class ForwardedHeadersFirst : IStartupFilter
     {
-        if (!app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.AutoMigrate)
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            return;
-        }
-        await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync();
+            app.UseGatehouseForwardedHeaders();
+            next(app);
+        };
+    }
+
+    /// <summary>
+    /// The server's own pages (the frontend, /healthz) get the headers the library puts on its API
+    /// responses: the server owns the whole origin, a library host decides for itself.
+    /// </summary>
+    public static Task SecurityHeaders(HttpContext context, RequestDelegate next)
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "same-origin";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        return next(context);
     }
 }

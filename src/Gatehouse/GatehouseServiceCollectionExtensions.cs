@@ -15,6 +15,7 @@ using Gatehouse.Storage;
 using Gatehouse.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -41,7 +42,15 @@ public static class GatehouseServiceCollectionExtensions
         Bind<EmailOptions, EmailOptionsValidator>(services, configuration, EmailOptions.Section);
         Bind<RateLimitOptions, RateLimitOptionsValidator>(services, configuration, RateLimitOptions.Section);
         Bind<HttpOptions, HttpOptionsValidator>(services, configuration, HttpOptions.Section);
-        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section));
+        Bind<SessionOptions, SessionOptionsValidator>(services, configuration, SessionOptions.Section);
+        services.AddOptions<SessionOptions>().PostConfigure<IHostEnvironment>((options, environment) =>
+        {
+            // Fail closed: outside Development an unset CookieSecure means Secure, whatever scheme a request shows.
+            if (!environment.IsDevelopment())
+            {
+                options.CookieSecure ??= true;
+            }
+        });
         Bind<FrontendOptions, FrontendOptionsValidator>(services, configuration, FrontendOptions.Section);
         Bind<PasswordOptions, PasswordOptionsValidator>(services, configuration, "Gatehouse:Passwords");
         services.AddOptions<GatehouseOptions>()
@@ -81,6 +90,8 @@ public static class GatehouseServiceCollectionExtensions
         });
         services.AddScoped<SchemaMigrator>();
         services.AddScoped<MailKeys>();
+        // Registered before the workers below: hosted services start in order, and none may meet a wrong schema.
+        services.AddHostedService<SchemaStartupCheck>();
         services.AddSingleton<MaintenanceWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<MaintenanceWorker>());
 
@@ -140,6 +151,7 @@ public static class GatehouseServiceCollectionExtensions
                     EmailVerificationFlow.KeyHeader, PasswordResetFlow.KeyHeader, "Authorization")
                 .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         services.AddTransient<IStartupFilter, GatehouseStartupFilter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDeveloperPageExceptionFilter, ApiDeveloperPageExceptionFilter>());
         return services;
     }
 
@@ -167,27 +179,20 @@ public static class GatehouseServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 
-    /// <summary>Puts the envelope fallback and CORS first in the pipeline, so the host needs no Use* calls.</summary>
+    /// <summary>
+    /// Puts the envelope fallback and CORS first in the pipeline, for /_allauth only, so the host needs no
+    /// Use* calls and its own routes keep their headers and CORS as it set them. Forwarded headers are the
+    /// host's (see GatehouseForwardedHeaders).
+    /// </summary>
     private sealed class GatehouseStartupFilter : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            // Behind a TLS-terminating proxy (a configured trusted one only), take the scheme it saw, so
-            // cookies get Secure and the CSRF origin check compares https with https.
-            var proxies = app.ApplicationServices.GetRequiredService<IOptions<HttpOptions>>().Value.TrustedProxies;
-            if (proxies.Length > 0)
+            app.UseWhen(static context => ApiFallbackMiddleware.IsApi(context.Request.Path), static api =>
             {
-                var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto };
-                forwarded.KnownProxies.Clear();
-                forwarded.KnownIPNetworks.Clear();
-                foreach (var proxy in proxies)
-                {
-                    forwarded.KnownIPNetworks.Add(ClientIpResolver.ParseNetwork(proxy));
-                }
-                app.UseForwardedHeaders(forwarded);
-            }
-            app.UseMiddleware<ApiFallbackMiddleware>();
-            app.UseCors(CorsPolicy);
+                api.UseMiddleware<ApiFallbackMiddleware>();
+                api.UseCors(CorsPolicy);
+            });
             next(app);
         };
     }

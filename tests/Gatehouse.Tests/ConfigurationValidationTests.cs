@@ -12,6 +12,8 @@ public sealed class ConfigurationValidationTests
     {
         ["Gatehouse:SecretKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i + 1)).ToArray()),
         ["Gatehouse:Database:ConnectionString"] = "Data Source=:memory:",
+        // Start-up refuses an unmigrated database; these tests are about the settings.
+        ["Gatehouse:Database:AutoMigrate"] = "true",
         ["Gatehouse:Email:Delivery"] = "Smtp",
         ["Gatehouse:Email:Smtp:Host"] = "smtp.example.com",
         ["Gatehouse:FrontendUrls:BaseUrl"] = "https://app.example.com",
@@ -31,6 +33,16 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:SecretKey", "c2hvcnQ=", "Gatehouse:SecretKey")]
     [InlineData("Gatehouse:FrontendUrls:BaseUrl", null, "Gatehouse:FrontendUrls:BaseUrl")]
     [InlineData("Gatehouse:FrontendUrls:account_confirm_email", "/verify", "Gatehouse:FrontendUrls:account_confirm_email")]
+    [InlineData("Gatehouse:Sessions:Lifetime", "00:00:00", "Gatehouse:Sessions:Lifetime")]
+    [InlineData("Gatehouse:Sessions:Lifetime", "-1.00:00:00", "Gatehouse:Sessions:Lifetime")]
+    [InlineData("Gatehouse:Sessions:CookieName", "session id", "Gatehouse:Sessions:CookieName")]
+    [InlineData("Gatehouse:Sessions:CookieName", "", "Gatehouse:Sessions:CookieName")]
+    [InlineData("Gatehouse:Sessions:CsrfCookieName", "sessionid", "Gatehouse:Sessions:CookieName and CsrfCookieName")]
+    [InlineData("Gatehouse:Sessions:CsrfCookieName", "csrf;token", "Gatehouse:Sessions:CsrfCookieName")]
+    [InlineData("Gatehouse:Sessions:CsrfHeaderName", "X CSRF", "Gatehouse:Sessions:CsrfHeaderName")]
+    [InlineData("Gatehouse:Sessions:CookieDomain", "https://example.com", "Gatehouse:Sessions:CookieDomain")]
+    [InlineData("Gatehouse:Sessions:CookieSameSite", "Unspecified", "Gatehouse:Sessions:CookieSameSite")]
+    [InlineData("Gatehouse:Sessions:CsrfTrustedOrigins:0", "app.example.com", "Gatehouse:Sessions:CsrfTrustedOrigins")]
     public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string named)
     {
         var settings = new Dictionary<string, string?>(Valid);
@@ -93,6 +105,27 @@ public sealed class ConfigurationValidationTests
     public async Task Startup_WithValidSettings_Succeeds()
     {
         await StartAsync(Valid);
+    }
+
+    [Fact]
+    public async Task SameSiteNone_WithCookieSecureFalse_FailsSayingBrowsersDropTheCookie()
+    {
+        var settings = new Dictionary<string, string?>(Valid)
+        {
+            ["Gatehouse:Sessions:CookieSameSite"] = "None",
+            ["Gatehouse:Sessions:CookieSecure"] = "false",
+        };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
+
+        Assert.Contains("Gatehouse:Sessions:CookieSecure", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SameSiteNone_OutsideDevelopment_WithCookieSecureUnset_Succeeds()
+    {
+        // Unset means Secure outside Development, which is what SameSite=None needs.
+        await StartAsync(new Dictionary<string, string?>(Valid) { ["Gatehouse:Sessions:CookieSameSite"] = "None" });
     }
 
     private static async Task StartAsync(Dictionary<string, string?> settings)

@@ -151,7 +151,7 @@ internal sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
         {
             try
             {
-                ClientIpResolver.ParseNetwork(proxy);
+                GatehouseForwardedHeaders.ParseNetwork(proxy);
             }
             catch (FormatException)
             {
@@ -220,4 +220,57 @@ internal sealed class FrontendOptionsValidator(IHostEnvironment environment) : I
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+}
+
+internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SessionOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Lifetime <= TimeSpan.Zero)
+        {
+            failures.Add($"Gatehouse:Sessions:Lifetime must be positive (got {options.Lifetime}; Django's default is 14.00:00:00).");
+        }
+        foreach (var (setting, value) in new[] { ("CookieName", options.CookieName), ("CsrfCookieName", options.CsrfCookieName) })
+        {
+            if (!IsToken(value))
+            {
+                failures.Add($"Gatehouse:Sessions:{setting} \"{value}\" is not a valid cookie name: use letters, digits and -._ only (e.g. sessionid).");
+            }
+        }
+        if (string.Equals(options.CookieName, options.CsrfCookieName, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add("Gatehouse:Sessions:CookieName and CsrfCookieName must differ: one cookie would overwrite the other.");
+        }
+        if (!IsToken(options.CsrfHeaderName))
+        {
+            failures.Add($"Gatehouse:Sessions:CsrfHeaderName \"{options.CsrfHeaderName}\" is not a valid header name (e.g. X-CSRFToken).");
+        }
+        if (options.CookieDomain is { } domain &&
+            (domain.Length == 0 || Uri.CheckHostName(domain.TrimStart('.')) != UriHostNameType.Dns))
+        {
+            failures.Add($"Gatehouse:Sessions:CookieDomain must be a host name such as example.com, without scheme, port or path (got \"{domain}\").");
+        }
+        if (options.CookieSameSite is not (SameSiteMode.Lax or SameSiteMode.Strict or SameSiteMode.None))
+        {
+            failures.Add($"Gatehouse:Sessions:CookieSameSite must be Lax, Strict or None (got {options.CookieSameSite}).");
+        }
+        if (options.CookieSameSite == SameSiteMode.None && options.CookieSecure != true)
+        {
+            failures.Add("Gatehouse:Sessions:CookieSameSite is None but CookieSecure is not true: browsers drop SameSite=None cookies " +
+                "that are not Secure. Set Gatehouse:Sessions:CookieSecure to true (and serve over https).");
+        }
+        foreach (var origin in options.CsrfTrustedOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                failures.Add($"Gatehouse:Sessions:CsrfTrustedOrigins: \"{origin}\" must be an origin such as https://app.example.com (scheme and host, no path).");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // RFC 6265 cookie-name / RFC 9110 field-name are "tokens"; a conservative subset keeps every browser happy.
+    private static bool IsToken(string? value) =>
+        !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }

@@ -9,10 +9,19 @@ public sealed class SessionOptions
     public string CookieName { get; set; } = "sessionid";
     /// <summary>Set for sub-domain deployments (e.g. "project.org").</summary>
     public string? CookieDomain { get; set; }
-    /// <summary>null: Secure when the request is HTTPS.</summary>
+    /// <summary>
+    /// Secure flag of the session and CSRF cookies. Unset: on outside Development (a TLS-terminating proxy
+    /// that is not listed in TrustedProxies makes every request look like plain http, and the cookies must
+    /// not lose Secure because of it); in Development, by the request's scheme.
+    /// </summary>
     public bool? CookieSecure { get; set; }
+    /// <summary>SameSite of the session and CSRF cookies: Lax (Django's default), Strict, or None (needs Secure).</summary>
+    public SameSiteMode CookieSameSite { get; set; } = SameSiteMode.Lax;
     public string CsrfCookieName { get; set; } = "csrftoken";
     public string CsrfHeaderName { get; set; } = "X-CSRFToken";
     /// <summary>Origins allowed to make unsafe browser requests besides the server's own (CSRF_TRUSTED_ORIGINS).</summary>
     public string[] CsrfTrustedOrigins { get; set; } = [];
+
+    /// <summary>Whether a cookie written for <paramref name="request"/> is Secure (after start-up, CookieSecure is unset only in Development).</summary>
+    public bool SecureFor(HttpRequest request) => CookieSecure ?? request.IsHttps;
 }

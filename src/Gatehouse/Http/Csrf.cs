@@ -64,12 +64,12 @@ public sealed class Csrf(IOptions<SessionOptions> sessionOptions, IOptions<HttpO
         context.Response.Cookies.Append(_options.CsrfCookieName, token, new CookieOptions
         {
             HttpOnly = false, // the SPA reads it to echo it in X-CSRFToken
-            SameSite = SameSiteMode.Lax,
+            SameSite = _options.CookieSameSite,
             Path = "/",
             MaxAge = CookieAge,
             Expires = DateTimeOffset.UtcNow + CookieAge,
             Domain = _options.CookieDomain,
-            Secure = _options.CookieSecure ?? context.Request.IsHttps,
+            Secure = _options.SecureFor(context.Request),
         });
     }
 

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Http;
 
@@ -8,7 +10,7 @@ namespace Gatehouse.Http;
 /// allauth gives a 500 for an array, string or number body and an empty HTML 400 for malformed JSON;
 /// we answer every one of them with the envelope.
 /// </summary>
-public sealed class JsonInput
+public sealed partial class JsonInput
 {
     /// <summary>Large enough for any request of this API; a bigger body is refused before parsing.</summary>
     public const int MaxBodyBytes = 64 * 1024;
@@ -56,20 +58,32 @@ public sealed class JsonInput
 
         var buffer = new ArrayBufferWriter<byte>(1024);
         var total = 0;
-        while (true)
+        try
         {
-            var memory = buffer.GetMemory(4096);
-            var read = await request.Body.ReadAsync(memory, ct);
-            if (read == 0)
+            while (true)
             {
-                break;
+                var memory = buffer.GetMemory(4096);
+                var read = await request.Body.ReadAsync(memory, ct);
+                if (read == 0)
+                {
+                    break;
+                }
+                total += read;
+                if (total > MaxBodyBytes)
+                {
+                    return (null, TooLarge());
+                }
+                buffer.Advance(read);
             }
-            total += read;
-            if (total > MaxBodyBytes)
-            {
-                return (null, TooLarge());
-            }
-            buffer.Advance(read);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The body could not be read (Kestrel: a malformed chunk, a body sent too slowly): the client's
+            // fault, so a 400 and a line without stack trace, not an unhandled error.
+            Log.Unreadable(request.HttpContext, ex);
+            return (null, ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? TooLarge()
+                : ApiResult.BadRequest(new ApiError("The request body could not be read.", ErrorCodes.Invalid)));
         }
 
         if (total == 0 || buffer.WrittenSpan.Trim(" \t\r\n"u8).IsEmpty)
@@ -86,6 +100,7 @@ public sealed class JsonInput
             using var document = JsonDocument.Parse(buffer.WrittenMemory, ParseOptions);
             return document.RootElement.ValueKind switch
             {
+                JsonValueKind.Object when !HasDecodableNames(document.RootElement) => (null, InvalidJson("Malformed JSON.")),
                 JsonValueKind.Object => (new JsonInput(document.RootElement.Clone()), null),
                 JsonValueKind.Null => (Empty, null),
                 _ => (null, InvalidJson("Expected a JSON object.")),
@@ -94,6 +109,47 @@ public sealed class JsonInput
         catch (JsonException)
         {
             return (null, InvalidJson("Malformed JSON."));
+        }
+    }
+
+    /// <summary>
+    /// An escaped lone surrogate in a property name ({"\udc00": 1}) is valid JSON but no valid string, and
+    /// every field lookup compares names, so it would throw there (a 500 from any endpoint). Such a body
+    /// is refused whole; a lone surrogate in a value only makes that field invalid (see <see cref="Text"/>).
+    /// Found by the property tests.
+    /// </summary>
+    private static bool HasDecodableNames(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    try
+                    {
+                        _ = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return false;
+                    }
+                    if (!HasDecodableNames(property.Value))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (!HasDecodableNames(item))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            default:
+                return true;
         }
     }
 
@@ -204,5 +260,21 @@ public sealed class JsonInput
             ids.Add(id);
         }
         return ids;
+    }
+
+    private static partial class Log
+    {
+        public static void Unreadable(HttpContext context, Exception exception)
+        {
+            // JsonInput is static-entry (no constructor injection); a context without services logs nothing.
+            var logger = context.RequestServices?.GetService<ILogger<JsonInput>>();
+            if (logger is not null)
+            {
+                BodyUnreadable(logger, context.Request.Method, context.Request.Path.Value ?? "", exception.GetType().Name, exception.Message);
+            }
+        }
+
+        [LoggerMessage(1, LogLevel.Information, "Request body of {Method} {Path} could not be read ({ExceptionType}: {Reason})")]
+        private static partial void BodyUnreadable(ILogger logger, string method, string path, string exceptionType, string reason);
     }
 }

@@ -111,19 +111,20 @@ public sealed partial class SessionEndpointFilter(
             http.Response.Cookies.Append(_options.CookieName, issued.Token, new CookieOptions
             {
                 HttpOnly = true,
-                SameSite = SameSiteMode.Lax,
+                SameSite = _options.CookieSameSite,
                 Path = "/",
                 MaxAge = _options.Lifetime,
                 Expires = DateTimeOffset.UtcNow + _options.Lifetime,
                 Domain = _options.CookieDomain,
-                Secure = _options.CookieSecure ?? http.Request.IsHttps,
+                Secure = _options.SecureFor(http.Request),
             });
         }
         else if (auth.SessionEnded)
         {
+            // The same attributes as when it was set: a browser keeps a SameSite=None cookie unless the delete is Secure too.
             http.Response.Cookies.Delete(_options.CookieName, new CookieOptions
             {
-                Path = "/", Domain = _options.CookieDomain, SameSite = SameSiteMode.Lax,
+                Path = "/", Domain = _options.CookieDomain, SameSite = _options.CookieSameSite, Secure = _options.SecureFor(http.Request),
             });
         }
     }

@@ -4,7 +4,7 @@ using Gatehouse.Http;
 using Gatehouse.Sessions;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.Api;
 
@@ -310,114 +310,137 @@ public sealed class SqliteRateLimitTests() : RateLimitTests(DatabaseKind.Sqlite)
 public sealed class PostgresRateLimitTests() : RateLimitTests(DatabaseKind.Postgres);
 
 /// <summary>
-/// The client address behind proxies. TestServer gives every request a null peer address, so the
-/// resolver is tested directly: X-Forwarded-For is believed only from a trusted peer, and then read
-/// right to left up to the first address that is not a trusted proxy.
+/// The client address behind proxies: ASP.NET Core's forwarded-headers middleware as
+/// UseGatehouseForwardedHeaders configures it, then the resolver. X-Forwarded-For is believed only from a
+/// trusted peer, and then read right to left up to the first address that is not a trusted proxy.
 /// </summary>
 public sealed class ClientIpResolverTests
 {
     [Fact]
-    public void WithoutAPeerAddress_TheClientIsUnknown()
+    public async Task WithoutAPeerAddressOrHeader_TheClientIsUnknown()
     {
-        Assert.Equal("unknown", Resolver("127.0.0.1").Resolve(Context(null, "198.51.100.7")));
+        Assert.Equal("unknown", await ResolveAsync(["127.0.0.1"], null));
     }
 
     [Fact]
-    public void WithoutTrustedProxies_XForwardedForIsIgnored()
+    public async Task WithoutAPeerAddress_TheForwardedClientIsTaken()
     {
-        Assert.Equal("203.0.113.9", Resolver().Resolve(Context("203.0.113.9", "198.51.100.7")));
+        // No peer address means a unix socket or pipe: only a local proxy can be on the other end.
+        Assert.Equal("198.51.100.7", await ResolveAsync(["127.0.0.1"], null, "198.51.100.7"));
     }
 
     [Fact]
-    public void FromAnUntrustedPeer_XForwardedForIsIgnored()
+    public async Task WithoutTrustedProxies_XForwardedForIsIgnored()
     {
-        Assert.Equal("203.0.113.9", Resolver("127.0.0.1", "10.0.0.0/8").Resolve(Context("203.0.113.9", "198.51.100.7")));
+        Assert.Equal("203.0.113.9", await ResolveAsync([], "203.0.113.9", "198.51.100.7"));
     }
 
     [Fact]
-    public void FromATrustedPeer_TheRightmostHopIsTheClient()
+    public async Task FromAnUntrustedPeer_XForwardedForIsIgnored()
+    {
+        Assert.Equal("203.0.113.9", await ResolveAsync(["127.0.0.1", "10.0.0.0/8"], "203.0.113.9", "198.51.100.7"));
+    }
+
+    [Fact]
+    public async Task FromATrustedPeer_TheRightmostHopIsTheClient()
     {
         // The leftmost entry was written by the client itself and may be forged.
-        Assert.Equal("198.51.100.7", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", "1.2.3.4, 198.51.100.7")));
+        Assert.Equal("198.51.100.7", await ResolveAsync(["127.0.0.1"], "127.0.0.1", "1.2.3.4, 198.51.100.7"));
     }
 
     [Fact]
-    public void TrustedHops_AreSkipped_UpToTheFirstUntrustedOne()
+    public async Task TrustedHops_AreSkipped_UpToTheFirstUntrustedOne()
     {
-        var resolver = Resolver("127.0.0.1", "10.0.0.0/8");
-
-        Assert.Equal("198.51.100.7", resolver.Resolve(Context("127.0.0.1", "6.6.6.6, 198.51.100.7, 10.1.2.3, 10.200.0.1")));
+        Assert.Equal("198.51.100.7",
+            await ResolveAsync(["127.0.0.1", "10.0.0.0/8"], "127.0.0.1", "6.6.6.6, 198.51.100.7, 10.1.2.3, 10.200.0.1"));
     }
 
     [Fact]
-    public void ACidrRange_TrustsEveryPeerInIt()
+    public async Task ACidrRange_TrustsEveryPeerInIt()
     {
-        var resolver = Resolver("10.0.0.0/8");
-
-        Assert.Equal("198.51.100.7", resolver.Resolve(Context("10.20.30.40", "198.51.100.7")));
-        Assert.Equal("11.0.0.1", resolver.Resolve(Context("11.0.0.1", "198.51.100.7")));
+        Assert.Equal("198.51.100.7", await ResolveAsync(["10.0.0.0/8"], "10.20.30.40", "198.51.100.7"));
+        Assert.Equal("11.0.0.1", await ResolveAsync(["10.0.0.0/8"], "11.0.0.1", "198.51.100.7"));
     }
 
     [Fact]
-    public void AnIpv6Range_AndAnIpv4MappedPeer_AreUnderstood()
+    public async Task AnIpv6Range_AndAnIpv4MappedPeer_AreUnderstood()
     {
-        Assert.Equal("2001:db8::7", Resolver("fd00::/8").Resolve(Context("fd00::1", "2001:db8::7")));
-        Assert.Equal("198.51.100.7", Resolver("127.0.0.1").Resolve(Context("::ffff:127.0.0.1", "198.51.100.7")));
-        Assert.Equal("198.51.100.7", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", "::ffff:198.51.100.7")));
+        Assert.Equal("2001:db8::7", await ResolveAsync(["fd00::/8"], "fd00::1", "2001:db8::7"));
+        Assert.Equal("198.51.100.7", await ResolveAsync(["127.0.0.1"], "::ffff:127.0.0.1", "198.51.100.7"));
+        Assert.Equal("198.51.100.7", await ResolveAsync(["127.0.0.1"], "127.0.0.1", "::ffff:198.51.100.7"));
     }
 
     [Fact]
-    public void SeveralXForwardedForHeaders_AreReadAsOneList()
+    public async Task SeveralXForwardedForHeaders_AreReadAsOneList()
     {
-        var context = Context("127.0.0.1", null);
-        context.Request.Headers.Append("X-Forwarded-For", "6.6.6.6");
-        context.Request.Headers.Append("X-Forwarded-For", "198.51.100.7");
-
-        Assert.Equal("198.51.100.7", Resolver("127.0.0.1").Resolve(context));
+        Assert.Equal("198.51.100.7", await ResolveAsync(["127.0.0.1"], "127.0.0.1", "6.6.6.6", "198.51.100.7"));
     }
 
     [Theory]
     [InlineData("198.51.100.7, garbage")]
     [InlineData("198.51.100.7, <script>")]
     [InlineData("198.51.100.7, unknown")]
-    public void AGarbageHop_StopsTheWalk_AndThePeerIsUsed(string forwardedFor)
+    public async Task AGarbageHop_StopsTheWalk_AndThePeerIsUsed(string forwardedFor)
     {
         // Nothing left of an unparseable hop can be trusted to be what the proxy saw.
-        Assert.Equal("127.0.0.1", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", forwardedFor)));
+        Assert.Equal("127.0.0.1", await ResolveAsync(["127.0.0.1"], "127.0.0.1", forwardedFor));
     }
 
     [Fact]
-    public void AHopWithAPort_IsReadAsItsAddress()
+    public async Task AHopWithAPort_IsReadAsItsAddress()
     {
         // Some balancers write "ip:port" ("[v6]:port" for IPv6).
-        Assert.Equal("198.51.100.8", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", "6.6.6.6, 198.51.100.8:1234")));
-        Assert.Equal("2001:db8::8", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", "[2001:db8::8]:443")));
+        Assert.Equal("198.51.100.8", await ResolveAsync(["127.0.0.1"], "127.0.0.1", "6.6.6.6, 198.51.100.8:1234"));
+        Assert.Equal("2001:db8::8", await ResolveAsync(["127.0.0.1"], "127.0.0.1", "[2001:db8::8]:443"));
     }
 
     [Fact]
-    public void GarbageLeftOfTheClient_IsNeverReached()
+    public async Task GarbageLeftOfTheClient_IsNeverReached()
     {
-        Assert.Equal("198.51.100.7", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", "garbage, 198.51.100.7")));
+        Assert.Equal("198.51.100.7", await ResolveAsync(["127.0.0.1"], "127.0.0.1", "garbage, 198.51.100.7"));
     }
 
     [Fact]
-    public void AnEmptyOrMissingHeader_FromATrustedPeer_GivesThePeer()
+    public async Task AnEmptyOrMissingHeader_FromATrustedPeer_GivesThePeer()
     {
-        Assert.Equal("127.0.0.1", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", null)));
-        Assert.Equal("127.0.0.1", Resolver("127.0.0.1").Resolve(Context("127.0.0.1", " , ,")));
+        Assert.Equal("127.0.0.1", await ResolveAsync(["127.0.0.1"], "127.0.0.1"));
+        Assert.Equal("127.0.0.1", await ResolveAsync(["127.0.0.1"], "127.0.0.1", " , ,"));
     }
 
-    private static ClientIpResolver Resolver(params string[] trusted) =>
-        new(Options.Create(new HttpOptions { TrustedProxies = trusted }));
-
-    private static DefaultHttpContext Context(string? peer, string? forwardedFor)
+    [Fact]
+    public async Task TheSchemeFromATrustedProxy_IsTaken_AndFromAnyoneElseIgnored()
     {
-        var context = new DefaultHttpContext();
+        // Behind a TLS-terminating proxy: cookies get Secure and the CSRF origin check compares https with https.
+        Assert.Equal("https", (await RunAsync(["127.0.0.1"], "127.0.0.1", ["198.51.100.7"], proto: "https")).Request.Scheme);
+        Assert.Equal("http", (await RunAsync(["127.0.0.1"], "203.0.113.9", ["198.51.100.7"], proto: "https")).Request.Scheme);
+    }
+
+    private static async Task<string> ResolveAsync(string[] trusted, string? peer, params string[] forwardedFor) =>
+        new ClientIpResolver().Resolve(await RunAsync(trusted, peer, forwardedFor));
+
+    /// <summary>One request through the pipeline UseGatehouseForwardedHeaders builds for <paramref name="trusted"/>.</summary>
+    private static async Task<DefaultHttpContext> RunAsync(string[] trusted, string? peer, string[] forwardedFor, string? proto = null)
+    {
+        await using var services = new ServiceCollection()
+            .AddLogging()
+            .Configure<HttpOptions>(o => o.TrustedProxies = trusted)
+            .BuildServiceProvider();
+        var app = new Microsoft.AspNetCore.Builder.ApplicationBuilder(services);
+        app.UseGatehouseForwardedHeaders();
+        var pipeline = app.Build();
+
+        var context = new DefaultHttpContext { RequestServices = services };
+        context.Request.Scheme = "http";
         context.Connection.RemoteIpAddress = peer is null ? null : IPAddress.Parse(peer);
-        if (forwardedFor is not null)
+        foreach (var value in forwardedFor)
         {
-            context.Request.Headers["X-Forwarded-For"] = forwardedFor;
+            context.Request.Headers.Append("X-Forwarded-For", value);
         }
+        if (proto is not null)
+        {
+            context.Request.Headers["X-Forwarded-Proto"] = proto;
+        }
+        await pipeline(context);
         return context;
     }
 }

@@ -81,6 +81,8 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             ["Gatehouse:Email:OutboxPollInterval"] = "01:00:00",
             ["Gatehouse:Passwords:Iterations"] = "1000",
             ["Gatehouse:RateLimits:Enabled"] = "false",
+            // The test client speaks plain http to a non-Development host, where cookies are Secure by default.
+            ["Gatehouse:Sessions:CookieSecure"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Error",
         };
@@ -96,6 +98,19 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     public static async Task<GatehouseApp> StartAsync(
         DatabaseKind database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        var app = await CreateUnmigratedAsync(database, settings);
+        app._testServices = services;
+        await MigrateAsync(app);
+        return app;
+    }
+
+    /// <summary>
+    /// An app on a fresh database that nobody migrated, not started yet: the test prepares the database
+    /// (<see cref="MigrateDatabaseAsync"/>, <see cref="ExecuteSqlAsync"/>), then starts the host by touching
+    /// <c>Services</c> and sees what start-up makes of the schema.
+    /// </summary>
+    public static async Task<GatehouseApp> CreateUnmigratedAsync(DatabaseKind database, IDictionary<string, string?>? settings = null)
+    {
         GatehouseApp app;
         var mail = await StartCatcherAsync(settings);
         if (database == DatabaseKind.Postgres)
@@ -108,8 +123,6 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             var directory = Directory.CreateTempSubdirectory("gatehouse-test-").FullName;
             app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, mail, settings);
         }
-        app._testServices = services;
-        await MigrateAsync(app);
         return app;
     }
 
@@ -140,29 +153,46 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     /// </summary>
     private static async Task MigrateAsync(GatehouseApp app)
     {
-        var builder = new DbContextOptionsBuilder<GatehouseDbContext>();
-        var connectionString = app._settings["Gatehouse:Database:ConnectionString"]!;
-        if (app.Database == DatabaseKind.Postgres)
+        await app.MigrateDatabaseAsync();
+        _ = app.Services; // starts the host (and its outbox worker) now that the tables exist
+    }
+
+    /// <summary>Runs the product's migrator on this app's database without starting the host.</summary>
+    public async Task MigrateDatabaseAsync()
+    {
+        await using var db = OpenDatabase();
+        var options = Options.Create(new DatabaseOptions
         {
-            builder.UseNpgsql(connectionString);
+            Provider = Database == DatabaseKind.Postgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite,
+            ConnectionString = ConnectionString,
+        });
+        await new SchemaMigrator(db, options, NullLogger<SchemaMigrator>.Instance, TimeProvider.System).MigrateAsync();
+    }
+
+    /// <summary>Runs SQL on this app's database without starting the host (e.g. to put the schema out of step).</summary>
+    public async Task ExecuteSqlAsync(string sql)
+    {
+        await using var db = OpenDatabase();
+        await db.Database.ExecuteSqlRawAsync(sql);
+    }
+
+    private GatehouseDbContext OpenDatabase()
+    {
+        var builder = new DbContextOptionsBuilder<GatehouseDbContext>();
+        if (Database == DatabaseKind.Postgres)
+        {
+            builder.UseNpgsql(ConnectionString);
         }
         else
         {
-            builder.UseSqlite(connectionString);
+            builder.UseSqlite(ConnectionString);
         }
-        await using var db = new GatehouseDbContext(builder.Options);
-        var options = Options.Create(new DatabaseOptions
-        {
-            Provider = app.Database == DatabaseKind.Postgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite,
-            ConnectionString = connectionString,
-        });
-        await new SchemaMigrator(db, options, NullLogger<SchemaMigrator>.Instance, TimeProvider.System).MigrateAsync();
-        _ = app.Services; // starts the host (and its outbox worker) now that the tables exist
+        return new GatehouseDbContext(builder.Options);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment(_settings.GetValueOrDefault(EnvironmentSetting) ?? "Testing");
+        builder.UseEnvironment(_settings.GetValueOrDefault(EnvironmentSetting) is { Length: > 0 } environment ? environment : "Testing");
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureServices(services =>
         {
@@ -176,7 +206,8 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             }
             if (_settings.GetValueOrDefault(RemoteIpSetting) is { Length: > 0 } remoteIp)
             {
-                services.AddTransient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp)));
+                // First of all startup filters: the peer is what a socket would give, before any middleware reads it.
+                services.Insert(0, ServiceDescriptor.Transient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp))));
             }
         });
     }

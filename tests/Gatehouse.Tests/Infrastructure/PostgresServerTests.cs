@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace Gatehouse.Tests.Infrastructure;
 
-// Passes only with a server, i.e. under ./test.sh (or with GATEHOUSE_TEST_POSTGRES set): intended.
+// Named Postgres*: skipped without a server (GATEHOUSE_TEST_POSTGRES), failed without one under CI.
 public sealed class PostgresServerTests
 {
     [Fact]

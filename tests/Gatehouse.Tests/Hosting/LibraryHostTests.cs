@@ -1,0 +1,132 @@
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Gatehouse.Tests.Hosting;
+
+/// <summary>
+/// AddGatehouse() in someone else's app changes only /_allauth: the host's own routes get no CORS, no
+/// security headers and no forwarded-header handling from it. HTTP layer only: SQLite.
+/// </summary>
+public sealed class LibraryHostTests : IAsyncLifetime
+{
+    private const string Frontend = "https://app.example.com";
+    private readonly string _directory = Directory.CreateTempSubdirectory("gatehouse-library-").FullName;
+    private LibraryHost? _host;
+
+    [Fact]
+    public async Task AHostRoute_GetsNoCorsHeaders_EvenForAGatehouseOrigin_AndNoGatehouseSecurityHeaders()
+    {
+        var host = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hello");
+        request.Headers.Add("Origin", Frontend);
+
+        using var response = await host.Client().SendAsync(request);
+
+        Assert.Equal("hello", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.False(response.Headers.Contains("X-Frame-Options"));
+        Assert.False(response.Headers.Contains("X-Content-Type-Options"));
+        Assert.False(response.Headers.Contains("Cross-Origin-Opener-Policy"));
+        Assert.Null(response.Headers.CacheControl);
+    }
+
+    [Fact]
+    public async Task APreflightToAHostRoute_IsNotAnsweredByGatehouse()
+    {
+        var host = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/hello");
+        request.Headers.Add("Origin", Frontend);
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+
+        using var response = await host.Client().SendAsync(request);
+
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Credentials"));
+    }
+
+    [Fact]
+    public async Task TheApiRoutes_KeepTheirCorsAndSecurityHeaders()
+    {
+        var host = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/_allauth/browser/v1/config");
+        request.Headers.Add("Origin", Frontend);
+        using var foreign = new HttpRequestMessage(HttpMethod.Get, "/_allauth/browser/v1/config");
+        foreign.Headers.Add("Origin", "https://evil.example");
+
+        using var response = await host.Client().SendAsync(request);
+        using var foreignResponse = await host.Client().SendAsync(foreign);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(Frontend, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.True(response.Headers.CacheControl?.NoStore);
+        Assert.False(foreignResponse.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task ForwardedHeaders_AreLeftToTheHost()
+    {
+        // Even with trusted proxies configured, the library does not rewrite the host's requests.
+        var host = await StartAsync(new() { ["Gatehouse:Http:TrustedProxies:0"] = "127.0.0.1" });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-For", "198.51.100.7");
+
+        using var response = await host.Client().SendAsync(request);
+
+        Assert.Equal("http ", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task InDevelopment_AHostRouteError_StillGetsTheHostsDeveloperPage()
+    {
+        // The envelope is for /_allauth; the host's own routes keep the page it expects in Development.
+        var host = await StartAsync(environment: "Development");
+
+        using var response = await host.Client().GetAsync("/boom");
+
+        Assert.Equal(500, (int)response.StatusCode);
+        Assert.Contains("the host's own bug", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task<LibraryHost> StartAsync(Dictionary<string, string?>? extra = null, string environment = "Production")
+    {
+        var settings = LibraryHost.BaseSettings(DatabaseKind.Sqlite, $"Data Source={Path.Combine(_directory, "gatehouse.db")};Pooling=false");
+        settings["Gatehouse:Http:CorsOrigins:0"] = Frontend;
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+        _host = LibraryHost.Build(settings, environment, app =>
+        {
+            app.MapGet("/hello", () => "hello");
+            app.MapGet("/whoami", (HttpContext context) => $"{context.Request.Scheme} {context.Connection.RemoteIpAddress}");
+            app.MapGet("/boom", string () => throw new InvalidOperationException("the host's own bug"));
+        });
+        await _host.App.MigrateGatehouseAsync();
+        await _host.App.StartAsync();
+        return _host;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a file still open on a slow shutdown; the temp folder is cleaned by the OS
+        }
+    }
+}
