@@ -88,7 +88,9 @@ public abstract class SchemaStartupTests(DatabaseKind database) : IAsyncLifetime
         await host.App.StartAsync();
         using var config = await host.Client().GetAsync("/_allauth/app/v1/config");
 
-        Assert.Equal(["0001_initial"], first);
+        var provider = Database == DatabaseKind.Postgres ? Gatehouse.Configuration.DatabaseProvider.Postgres : Gatehouse.Configuration.DatabaseProvider.Sqlite;
+        Assert.Equal(Gatehouse.Storage.SchemaMigrator.ScriptsFor(provider).Select(s => s.Name), first);
+        Assert.True(first.Count >= 3);
         Assert.Empty(second);
         Assert.Equal(200, (int)config.StatusCode);
     }
