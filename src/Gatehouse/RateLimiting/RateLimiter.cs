@@ -146,25 +146,41 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
 
     private async Task<long> ScalarAsync(string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        await using var command = await CommandAsync(sql, parameters, ct);
-        var result = await command.ExecuteScalarAsync(ct);
-        return result is null or DBNull ? 0 : Convert.ToInt64(result, CultureInfo.InvariantCulture);
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(sql, parameters);
+            var result = await command.ExecuteScalarAsync(ct);
+            return result is null or DBNull ? 0 : Convert.ToInt64(result, CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        await using var command = await CommandAsync(sql, parameters, ct);
-        await command.ExecuteNonQueryAsync(ct);
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(sql, parameters);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
-    private async Task<DbCommand> CommandAsync(string sql, (string Name, object Value)[] parameters, CancellationToken ct)
+    // Open and close around each statement: a login counts its attempts here and then waits in the
+    // hashing queue, maybe for seconds, and a connection left open for the rest of the request would
+    // be taken from the pool for all that time (a login storm drained PostgreSQL's pool for every other
+    // flow). EF Core counts opens, so inside a transaction (whose connection EF holds open) the close
+    // leaves the connection open, and the command joins that transaction.
+    private DbCommand Command(string sql, (string Name, object Value)[] parameters)
     {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await db.Database.OpenConnectionAsync(ct);
-        }
-        var command = connection.CreateCommand();
+        var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)

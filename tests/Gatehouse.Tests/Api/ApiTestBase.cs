@@ -17,14 +17,14 @@ public abstract class ApiTestBase(DatabaseKind database) : IAsyncLifetime
 
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    protected async Task<GatehouseApp> StartAsync(IDictionary<string, string?>? overrides = null)
+    protected async Task<GatehouseApp> StartAsync(IDictionary<string, string?>? overrides = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>(Settings);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
             settings[key] = value;
         }
-        var app = await GatehouseApp.StartAsync(Database, settings);
+        var app = await GatehouseApp.StartAsync(Database, settings, services);
         _apps.Add(app);
         return app;
     }

@@ -29,6 +29,7 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly string? _sqliteDirectory;
     private readonly string? _postgresConnectionString;
+    private readonly Action<IServiceCollection>? _configureServices;
 
     public SmtpCatcher Mail { get; }
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
@@ -44,8 +45,10 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     /// </summary>
     public const string RemoteIpSetting = "Tests:RemoteIp";
 
-    private GatehouseApp(DatabaseKind database, string connectionString, string? sqliteDirectory, IDictionary<string, string?>? settings)
+    private GatehouseApp(DatabaseKind database, string connectionString, string? sqliteDirectory, IDictionary<string, string?>? settings,
+        Action<IServiceCollection>? configureServices)
     {
+        _configureServices = configureServices;
         Database = database;
         ConnectionString = connectionString;
         _sqliteDirectory = sqliteDirectory;
@@ -74,18 +77,21 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
         }
     }
 
-    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, IDictionary<string, string?>? settings = null)
+    /// <param name="configureServices">Runs after the app's own registrations, so a test can replace a service
+    /// (e.g. a hashing executor whose hash blocks until the test releases it).</param>
+    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         GatehouseApp app;
         if (database == DatabaseKind.Postgres)
         {
             var connectionString = await PostgresServer.CreateDatabaseAsync("gatehouse_test");
-            app = new GatehouseApp(database, connectionString + ";Maximum Pool Size=20", null, settings);
+            app = new GatehouseApp(database, connectionString + ";Maximum Pool Size=20", null, settings, configureServices);
         }
         else
         {
             var directory = Directory.CreateTempSubdirectory("gatehouse-test-").FullName;
-            app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, settings);
+            app = new GatehouseApp(database, $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=false", directory, settings, configureServices);
         }
         await MigrateAsync(app);
         return app;
@@ -95,9 +101,10 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     /// Starts another app on an existing database (e.g. a second node, or a restart). This app does
     /// not own the database: it neither drops nor deletes it when disposed.
     /// </summary>
-    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, string connectionString, IDictionary<string, string?>? settings = null)
+    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, string connectionString, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null)
     {
-        var app = new GatehouseApp(database, connectionString, null, settings);
+        var app = new GatehouseApp(database, connectionString, null, settings, configureServices);
         app._ownsDatabase = false;
         await MigrateAsync(app);
         return app;
@@ -143,6 +150,7 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             {
                 services.AddTransient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp)));
             }
+            _configureServices?.Invoke(services);
         });
     }
 
