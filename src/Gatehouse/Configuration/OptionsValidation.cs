@@ -162,6 +162,10 @@ internal sealed class PasswordOptionsValidator : IValidateOptions<Security.Passw
         {
             failures.Add("Gatehouse:Passwords:MaxConcurrentHashes must be 0 (cores - 1) or a positive number.");
         }
+        if (options.MaxQueueWait <= TimeSpan.Zero)
+        {
+            failures.Add("Gatehouse:Passwords:MaxQueueWait must be a positive time such as 00:00:02 (how long a login may wait for a hashing thread before it is answered 503).");
+        }
         if (options.MinLength < 1)
         {
             failures.Add("Gatehouse:Passwords:MinLength must be at least 1.");

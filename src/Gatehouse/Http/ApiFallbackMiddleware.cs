@@ -1,10 +1,13 @@
+using System.Globalization;
+using Gatehouse.Security.Passwords;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Http;
 
 /// <summary>
 /// Keeps every answer under <c>/_allauth</c> in the envelope: unknown paths (404), wrong methods (405,
-/// with Allow), unhandled errors (500, logged without request data), and Kestrel's bad-request errors.
+/// with Allow), unhandled errors (500, logged without request data), Kestrel's bad-request errors, and a
+/// full password-hashing queue (503 with Retry-After).
 /// Adds the headers Django sends on API responses (no caching, no sniffing, no framing).
 /// </summary>
 public sealed partial class ApiFallbackMiddleware(RequestDelegate next, ILogger<ApiFallbackMiddleware> logger)
@@ -34,6 +37,15 @@ public sealed partial class ApiFallbackMiddleware(RequestDelegate next, ILogger<
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             await WriteAsync(context, new ApiResult(ex.StatusCode, errors: [new ApiError("Bad request.", ErrorCodes.Invalid)]));
+            return;
+        }
+        catch (HashingQueueFullException busy) when (!context.Response.HasStarted)
+        {
+            // Load shedding by the password-hashing queue, not an error: caught here, in one place, so the
+            // flows that hash need no code for it. Retry-After is the wait the queue refused, rounded up.
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(busy.ExpectedWait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await WriteAsync(context, new ApiResult(StatusCodes.Status503ServiceUnavailable,
+                errors: [new ApiError("The server is busy. Please try again in a moment.", ErrorCodes.ServerBusy)]));
             return;
         }
         catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)

@@ -70,7 +70,7 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         {
             var value = rule.Per switch
             {
-                "ip" => subject.Ip is null ? null : IpBucket(subject.Ip),
+                "ip" => subject.Ip is null ? null : ClientBucket.Of(subject.Ip),
                 "key" => subject.Key?.ToLowerInvariant(),
                 "user" => subject.UserId?.ToString(CultureInfo.InvariantCulture),
                 _ => null,
@@ -80,21 +80,6 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
                 yield return (rule, Secrets.Sha256Hex($"{action}|{rule.Per}|{rule.PeriodSeconds}|{value}"));
             }
         }
-    }
-
-    /// <summary>
-    /// IPv6 clients are counted per /64: one subscriber usually holds a whole /64, so counting single
-    /// addresses would give them 2^64 buckets.
-    /// </summary>
-    internal static string IpBucket(string ip)
-    {
-        if (System.Net.IPAddress.TryParse(ip, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6)
-        {
-            var bytes = address.GetAddressBytes();
-            Array.Clear(bytes, 8, 8);
-            return new System.Net.IPAddress(bytes) + "/64";
-        }
-        return ip;
     }
 
     private long WindowStart(Rule rule)

@@ -46,7 +46,7 @@ public sealed class LoginFlow(
 
         var user = email is not null ? await users.FindForLoginAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
         // An unknown account still costs one hash, so timing does not tell whether it exists.
-        var result = await hasher.VerifyAsync(password!, user?.PasswordHash, ct);
+        var result = await hasher.VerifyAsync(password!, user?.PasswordHash, auth.Ip, ct);
         if (user is null || result == PasswordVerificationResult.Failed)
         {
             audit.Record(AuditEvents.LoginFailed, user?.Id);
@@ -64,7 +64,7 @@ public sealed class LoginFlow(
         }
         if (result == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            user.PasswordHash = await hasher.HashAsync(password!, ct);
+            user.PasswordHash = await hasher.HashAsync(password!, auth.Ip, ct);
         }
         await rateLimiter.UndoHitAsync("login_failed", failedSubject, ct);
 

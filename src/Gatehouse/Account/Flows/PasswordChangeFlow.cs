@@ -46,7 +46,7 @@ public sealed class PasswordChangeFlow(
                 input.AddError(new ApiError(problem.Message, problem.Code, "new_password"));
             }
         }
-        if (current is not null && await hasher.VerifyAsync(current, user.PasswordHash, ct) == PasswordVerificationResult.Failed)
+        if (current is not null && await hasher.VerifyAsync(current, user.PasswordHash, auth.Ip, ct) == PasswordVerificationResult.Failed)
         {
             input.AddError(new ApiError("Please type your current password.", ErrorCodes.EnterCurrentPassword, "current_password"));
         }
@@ -55,7 +55,7 @@ public sealed class PasswordChangeFlow(
             return ApiResult.BadRequest(input.Errors);
         }
 
-        user.PasswordHash = await hasher.HashAsync(newPassword!, ct);
+        user.PasswordHash = await hasher.HashAsync(newPassword!, auth.Ip, ct);
         await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
         var state = auth.Session!.State;
         sessions.Start(auth, UserDirectory.ToSessionUser(user), state);

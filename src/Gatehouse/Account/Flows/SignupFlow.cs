@@ -58,7 +58,7 @@ public sealed class SignupFlow(
         }
 
         // Hashed before the existence check: a duplicate address must take as long as a new one.
-        var hash = await hasher.HashAsync(password!, ct);
+        var hash = await hasher.HashAsync(password!, auth.Ip, ct);
         if (email is not null)
         {
             var normalized = EmailValidation.Normalize(email);
