@@ -22,8 +22,27 @@ public sealed class RateLimitOptions
         ["login"] = "30/m/ip",
         ["request_login_code"] = "20/m/ip,3/m/key",
         ["login_failed"] = "10/m/ip,5/5m/key",
+        // Without account settings; with them, DeriveFromAccount decides (the same for the defaults).
         ["confirm_email"] = "1/3m/key",
     };
+
+    /// <summary>
+    /// allauth derives confirm_email's default from its account settings (app_settings.RATE_LIMITS): one
+    /// mail per 10 s with verification by code (the code lives in the session, so a new one must come
+    /// soon), else one per <see cref="AccountOptions.EmailConfirmationCooldown"/> (allauth's deprecated
+    /// ACCOUNT_EMAIL_CONFIRMATION_COOLDOWN; zero switches it off). An explicit Rules:confirm_email wins.
+    /// </summary>
+    internal void DeriveFromAccount(AccountOptions account)
+    {
+        if (Rules.ContainsKey("confirm_email"))
+        {
+            return;
+        }
+        var cooldown = (long)Math.Ceiling(account.EmailConfirmationCooldown.TotalSeconds);
+        Rules["confirm_email"] = account.EmailVerificationByCodeEnabled ? "1/10s/key"
+            : cooldown > 0 ? $"1/{cooldown}s/key"
+            : "";
+    }
 
     public string? RuleFor(string action) =>
         Rules.TryGetValue(action, out var rule) ? rule : Defaults.GetValueOrDefault(action);

@@ -58,7 +58,7 @@ public sealed class LoginCompletion(
         };
         if (stages[0] == Stages.VerifyEmail && user.EmailAddresses.FirstOrDefault(e => e.IsPrimary) is { } address)
         {
-            verificationMails.Send(user, address, signup, pending, force: signup);
+            await verificationMails.SendAsync(user, address, signup, pending, signup ? VerificationCooldown.Start : VerificationCooldown.Respect, ct);
         }
         if (user.Id == 0)
         {

@@ -124,7 +124,7 @@ public sealed class SignupFlow(
         audit.Record(AuditEvents.SignedUp, user.Id, new { email = email is null ? null : EmailValidation.Normalize(email) });
         if (_options.EmailVerification == EmailVerificationMode.Optional && user.EmailAddresses.FirstOrDefault() is { } address)
         {
-            verificationMails.Send(user, address, signup: true, pending: null, force: true);
+            await verificationMails.SendAsync(user, address, signup: true, pending: null, VerificationCooldown.Start, ct);
         }
         var result = await completion.ProceedAsync(user, [], signup: true, ct);
         await transaction.CommitAsync(ct);

@@ -104,7 +104,7 @@ public sealed class EmailVerificationFlow(
         {
             return ApiResult.Conflict();
         }
-        if (!await rateLimiter.TryHitAsync("confirm_email", new(Key: pending.Email), ct))
+        if (!await rateLimiter.TryHitAsync(VerificationMails.RateLimitAction, new(Key: pending.Email), ct))
         {
             return ApiResult.TooManyRequests();
         }
@@ -118,7 +118,7 @@ public sealed class EmailVerificationFlow(
         {
             return ApiResult.Conflict();
         }
-        verificationMails.Send(user, address, signup: false, pending, force: true);
+        await verificationMails.SendAsync(user, address, signup: false, pending, VerificationCooldown.Counted, ct);
         sessions.SaveState(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return ApiResult.Ok();

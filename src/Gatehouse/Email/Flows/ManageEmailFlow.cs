@@ -82,7 +82,7 @@ public sealed class ManageEmailFlow(
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         user.EmailAddresses.Add(address);
-        verificationMails.Send(user, address, signup: false, pending: null, force: true);
+        await verificationMails.SendAsync(user, address, signup: false, pending: null, VerificationCooldown.Start, ct);
         audit.Record(AuditEvents.EmailAdded, user.Id, new { email = normalized });
         try
         {
@@ -107,7 +107,7 @@ public sealed class ManageEmailFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (address!.Verified || !verificationMails.Send(user!, address, signup: false, pending: null))
+        if (address!.Verified || !await verificationMails.SendAsync(user!, address, signup: false, pending: null, VerificationCooldown.Respect, ct))
         {
             return new ApiResult(StatusCodes.Status403Forbidden);
         }
