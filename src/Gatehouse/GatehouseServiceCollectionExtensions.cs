@@ -37,7 +37,6 @@ public static class GatehouseServiceCollectionExtensions
         Bind<AccountOptions, AccountOptionsValidator>(services, configuration, AccountOptions.Section);
         Bind<EmailOptions, EmailOptionsValidator>(services, configuration, EmailOptions.Section);
         Bind<RateLimitOptions, RateLimitOptionsValidator>(services, configuration, RateLimitOptions.Section);
-        services.AddOptions<RateLimitOptions>().PostConfigure<IOptions<AccountOptions>>((limits, account) => limits.DeriveFromAccount(account.Value));
         Bind<HttpOptions, HttpOptionsValidator>(services, configuration, HttpOptions.Section);
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section));
         Bind<FrontendOptions, FrontendOptionsValidator>(services, configuration, FrontendOptions.Section);
@@ -56,6 +55,7 @@ public static class GatehouseServiceCollectionExtensions
                 {
                     options.SecretKeyBytes = DevelopmentSecret(environment);
                 }
+                options.PreviousSecretKeyBytes = options.PreviousSecretKeys.Select(GatehouseOptions.DecodeKey).ToArray();
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();

@@ -17,7 +17,7 @@ public readonly record struct RateLimitSubject(string? Ip = null, string? Key = 
 /// every node sees the same counts. Counter keys are SHA-256 of action, rule and value: no email or IP
 /// is stored in clear.
 /// </summary>
-public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions> options, TimeProvider time)
+public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions> options, IOptions<AccountOptions> account, TimeProvider time)
 {
     internal sealed record Rule(int Amount, long PeriodSeconds, string Per);
 
@@ -61,7 +61,7 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         {
             yield break;
         }
-        var spec = options.Value.RuleFor(action);
+        var spec = options.Value.RuleFor(action, account.Value);
         if (string.IsNullOrWhiteSpace(spec))
         {
             yield break;
