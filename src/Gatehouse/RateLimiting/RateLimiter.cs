@@ -89,32 +89,74 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
     }
 
     /// <summary>Parses "20/m/ip,5/5m/key". Throws FormatException with the offending part.</summary>
-    internal static IReadOnlyList<Rule> Parse(string spec)
+    internal static IReadOnlyList<Rule> Parse(string spec) =>
+        TryParse(spec, out var rules, out var error) ? rules : throw new FormatException(error);
+
+    /// <summary>
+    /// allauth's syntax (allauth.core.internal.ratelimit.parse_rate): comma-separated
+    /// <c>amount/period[/per]</c>, per <c>ip</c> (the default when left out, as in allauth), <c>key</c> or
+    /// <c>user</c>; period a unit <c>s</c>, <c>m</c>, <c>h</c> or <c>d</c>, optionally after a whole
+    /// count (<c>5m</c>). Stricter than allauth where a window must be whole seconds: no fractions
+    /// (<c>1.5m</c>), no zero, no signs, at most a year, so a window never divides by zero or overflows.
+    /// Never throws: start-up validation reports <paramref name="error"/> with the setting's name.
+    /// </summary>
+    internal static bool TryParse(string? spec, out IReadOnlyList<Rule> rules, out string? error)
     {
-        var rules = new List<Rule>();
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var parsed = new List<Rule>();
+        rules = parsed;
+        error = null;
+        foreach (var part in (spec ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var pieces = part.Split('/');
-            if (pieces.Length != 3 || !int.TryParse(pieces[0], CultureInfo.InvariantCulture, out var amount) || amount < 0 ||
-                pieces[2] is not ("ip" or "key" or "user"))
+            if (pieces.Length is not (2 or 3) || !TryParseCount(pieces[0], out var amount) ||
+                (pieces.Length == 3 && pieces[2] is not ("ip" or "key" or "user")))
             {
-                throw new FormatException($"Rate limit '{part}' is not of the form amount/period/per, e.g. 20/m/ip.");
+                error = $"Rate limit '{part}' is not of the form amount/period/per, e.g. 20/m/ip.";
+                return false;
             }
-            var period = pieces[1];
-            var unit = period[^1];
-            var multiplier = period.Length > 1 ? long.Parse(period[..^1], CultureInfo.InvariantCulture) : 1;
-            var seconds = unit switch
+            if (!TryParsePeriod(pieces[1], out var seconds))
             {
-                's' => 1L,
-                'm' => 60L,
-                'h' => 3600L,
-                'd' => 86400L,
-                _ => throw new FormatException($"Rate limit period '{period}' must end in s, m, h or d."),
-            };
-            rules.Add(new Rule(amount, seconds * multiplier, pieces[2]));
+                error = $"Rate limit period '{pieces[1]}' must be s, m, h or d, optionally after a whole number (5m), and at most a year.";
+                return false;
+            }
+            parsed.Add(new Rule(amount, seconds, pieces.Length == 3 ? pieces[2] : "ip"));
         }
-        return rules;
+        return true;
     }
+
+    /// <summary>The canonical text of parsed rules (periods in seconds): parses back to the same rules.</summary>
+    internal static string Format(IEnumerable<Rule> rules) =>
+        string.Join(',', rules.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Amount}/{r.PeriodSeconds}s/{r.Per}")));
+
+    private const long MaxPeriodSeconds = 366L * 86400;
+
+    private static bool TryParsePeriod(string period, out long seconds)
+    {
+        seconds = 0;
+        if (period.Length == 0)
+        {
+            return false;
+        }
+        long unit = period[^1] switch
+        {
+            's' => 1L,
+            'm' => 60L,
+            'h' => 3600L,
+            'd' => 86400L,
+            _ => 0L,
+        };
+        var count = 1;
+        if (unit == 0 || (period.Length > 1 && (!TryParseCount(period[..^1], out count) || count == 0)))
+        {
+            return false;
+        }
+        seconds = unit * count; // at most 86400 * int.MaxValue: no overflow in a long
+        return seconds <= MaxPeriodSeconds;
+    }
+
+    // Digits only: no sign, no spaces, no thousands separators.
+    private static bool TryParseCount(string text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
     private async Task<long> IncrementAsync(string key, long windowStart, CancellationToken ct)
     {
