@@ -181,6 +181,10 @@ public sealed class PasswordHashingExecutor : IDisposable
         lock (_gate)
         {
             abandoned = _turns.SelectMany(queue => queue.Jobs).ToList();
+            foreach (HashingJob job in abandoned)
+            {
+                job.Node = null; // a cancellation arriving later finds nothing to withdraw
+            }
             _turns.Clear();
             _clients.Clear();
             _waiting = 0;
