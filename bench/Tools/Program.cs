@@ -14,14 +14,14 @@ using Microsoft.Data.Sqlite;
 //                                           users user<i>@bench.test (verified, primary) and, per client,
 //                                           sessions app<i:029>/brw<i:029> (session i of user (i-1)%users+1)
 //   smtp <port> <log-file>                  accepts mail, appends "<unix ms>" per message to the log
-//   seal <base64 secret key> <text>         the text sealed as Gatehouse stores outbox bodies
+//   seal <base64 secret key> <to> <text>    the text sealed as Gatehouse stores the text body of a mail to <to>
 return args.FirstOrDefault() switch
 {
     "hash-time" => HashTime(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture)),
     "hash" => Print(DjangoPasswordHasher.Hash(args[1], int.Parse(args[2], CultureInfo.InvariantCulture))),
     "seed-sqlite" => SeedSqlite(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), args[4]),
     "smtp" => await Smtp(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]),
-    "seal" => Print(new SecretBox(Convert.FromBase64String(args[1])).Seal(args[2])),
+    "seal" => Print(new SecretBox(Convert.FromBase64String(args[1])).Seal(args[3], Gatehouse.Email.Mailer.TextBodyPurpose, args[2])),
     _ => Usage(),
 };
 

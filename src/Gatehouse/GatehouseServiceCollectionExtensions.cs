@@ -67,6 +67,7 @@ public static class GatehouseServiceCollectionExtensions
                 {
                     options.SecretKeyBytes = DevelopmentSecret(environment);
                 }
+                options.PreviousSecretKeyBytes = options.PreviousSecretKeys.Select(GatehouseOptions.DecodeKey).ToArray();
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();

@@ -31,6 +31,8 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Http:CorsOrigins:0", "https://app.example.com/path", "Gatehouse:Http:CorsOrigins")]
     [InlineData("Gatehouse:Passwords:Iterations", "0", "Gatehouse:Passwords:Iterations")]
     [InlineData("Gatehouse:SecretKey", "c2hvcnQ=", "Gatehouse:SecretKey")]
+    [InlineData("Gatehouse:PreviousSecretKeys:0", "c2hvcnQ=", "Gatehouse:PreviousSecretKeys:0")]
+    [InlineData("Gatehouse:Passwords:MaxQueueWait", "00:00:00", "Gatehouse:Passwords:MaxQueueWait")]
     [InlineData("Gatehouse:FrontendUrls:BaseUrl", null, "Gatehouse:FrontendUrls:BaseUrl")]
     [InlineData("Gatehouse:FrontendUrls:account_confirm_email", "/verify", "Gatehouse:FrontendUrls:account_confirm_email")]
     [InlineData("Gatehouse:Sessions:Lifetime", "00:00:00", "Gatehouse:Sessions:Lifetime")]

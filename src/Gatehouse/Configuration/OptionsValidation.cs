@@ -10,12 +10,23 @@ namespace Gatehouse.Configuration;
 
 internal sealed class GatehouseOptionsValidator : IValidateOptions<GatehouseOptions>
 {
-    public ValidateOptionsResult Validate(string? name, GatehouseOptions options) =>
-        options.SecretKeyBytes.Length >= 32
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(
-                "Gatehouse:SecretKey must be set to base64 of at least 32 random bytes (e.g. `openssl rand -base64 32`). " +
-                "It keys the hashes of login and verification codes; every node must share it.");
+    public ValidateOptionsResult Validate(string? name, GatehouseOptions options)
+    {
+        var failures = new List<string>();
+        if (options.SecretKeyBytes.Length < 32)
+        {
+            failures.Add("Gatehouse:SecretKey must be set to base64 of at least 32 random bytes (e.g. `openssl rand -base64 32`). " +
+                "It keys the hashes of login and verification codes and seals mail in the outbox; every node must share it.");
+        }
+        for (var i = 0; i < options.PreviousSecretKeyBytes.Length; i++)
+        {
+            if (options.PreviousSecretKeyBytes[i].Length < 32)
+            {
+                failures.Add($"Gatehouse:PreviousSecretKeys:{i} is not base64 of at least 32 bytes: list the exact value the old Gatehouse:SecretKey had.");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
@@ -181,6 +192,10 @@ internal sealed class PasswordOptionsValidator : IValidateOptions<Security.Passw
         if (options.MaxConcurrentHashes < 0)
         {
             failures.Add("Gatehouse:Passwords:MaxConcurrentHashes must be 0 (cores - 1) or a positive number.");
+        }
+        if (options.MaxQueueWait <= TimeSpan.Zero)
+        {
+            failures.Add("Gatehouse:Passwords:MaxQueueWait must be a positive time such as 00:00:02 (how long a login may wait for a hashing thread before it is answered 503).");
         }
         if (options.MinLength < 1)
         {

@@ -30,6 +30,13 @@ public sealed class Mailer
         _http = http;
     }
 
+    /// <summary>
+    /// The purposes outbox bodies are sealed for; each is also bound to the recipient, so a body opens
+    /// only in a row addressed to whom it was written for.
+    /// </summary>
+    public const string TextBodyPurpose = "outbox.text_body";
+    public const string HtmlBodyPurpose = "outbox.html_body";
+
     public FrontendOptions FrontendUrls => _frontend;
 
     /// <summary>
@@ -65,8 +72,8 @@ public sealed class Mailer
             Subject = mail.Subject.Length > OutboxMessage.SubjectMaxLength ? mail.Subject[..OutboxMessage.SubjectMaxLength] : mail.Subject,
             CooldownKey = NoticeTemplates.Contains(template) ? Secrets.Sha256Hex($"mail_cooldown|{template}|{to.ToLowerInvariant()}") : null,
             // Bodies carry links and codes: sealed at rest, wiped once delivered.
-            TextBody = _box.Seal(mail.Text),
-            HtmlBody = _box.Seal(mail.Html),
+            TextBody = _box.Seal(mail.Text, TextBodyPurpose, to),
+            HtmlBody = _box.Seal(mail.Html, HtmlBodyPurpose, to),
             CreatedAt = now,
             NextAttemptAt = now,
         });

@@ -140,8 +140,9 @@ public sealed partial class OutboxWorker(
             handled++;
             try
             {
-                message.TextBody = box.Open(message.TextBody);
-                message.HtmlBody = message.HtmlBody is null ? null : box.Open(message.HtmlBody);
+                // Opened for the row's recipient: a body moved into another row fails here and is not sent.
+                message.TextBody = box.Open(message.TextBody, Mailer.TextBodyPurpose, message.ToAddress);
+                message.HtmlBody = message.HtmlBody is null ? null : box.Open(message.HtmlBody, Mailer.HtmlBodyPurpose, message.ToAddress);
                 await batch.SendAsync(message, ct);
                 var sentAt = time.GetUtcNow().UtcDateTime;
                 // Delivered: the links and codes in the body have no reason to stay in the database.

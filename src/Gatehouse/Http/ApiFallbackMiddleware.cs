@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
+using System.Globalization;
+using Gatehouse.Security.Passwords;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Http;
@@ -6,7 +8,7 @@ namespace Gatehouse.Http;
 /// <summary>
 /// Keeps every answer under <c>/_allauth</c> in the envelope: unknown paths (404), wrong methods (405,
 /// with Allow), unhandled errors (500, logged once, never with their text in the body), and Kestrel's
-/// bad-request errors (400). Adds the headers Django sends on API responses (no caching, no sniffing, no
+/// bad-request errors (400), and a full password-hashing queue (503 with Retry-After). Adds the headers Django sends on API responses (no caching, no sniffing, no
 /// framing). Mounted for <c>/_allauth</c> only (see <see cref="IsApi"/>): the host's own routes are not touched.
 /// </summary>
 public sealed partial class ApiFallbackMiddleware(RequestDelegate next, ILogger<ApiFallbackMiddleware> logger)
@@ -27,6 +29,13 @@ public sealed partial class ApiFallbackMiddleware(RequestDelegate next, ILogger<
             // The client's fault (a malformed chunk, a body too slow or too large): no stack trace.
             Log.BadRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", ex.Message);
             await WriteErrorAsync(context, ex);
+            return;
+        }
+        catch (HashingQueueFullException busy) when (!context.Response.HasStarted)
+        {
+            // Load shedding by the password-hashing queue, not an error: caught here, in one place, so the
+            // flows that hash need no code for it. Retry-After is the wait the queue refused, rounded up.
+            await WriteErrorAsync(context, busy);
             return;
         }
         catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
@@ -71,9 +80,19 @@ public sealed partial class ApiFallbackMiddleware(RequestDelegate next, ILogger<
     {
         context.Response.Clear();
         ApplyHeaders(context.Response);
-        var result = exception is BadHttpRequestException bad
-            ? new ApiResult(bad.StatusCode, errors: [new ApiError("Bad request.", ErrorCodes.Invalid)])
-            : new ApiResult(StatusCodes.Status500InternalServerError, errors: [new ApiError("Internal server error.", ErrorCodes.ServerError)]);
+        if (exception is HashingQueueFullException busy)
+        {
+            // Retry-After is the wait the queue refused, rounded up. (In Development the developer exception
+            // page catches this before the middleware does, and hands it here through its filter.)
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(busy.ExpectedWait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        var result = exception switch
+        {
+            BadHttpRequestException bad => new ApiResult(bad.StatusCode, errors: [new ApiError("Bad request.", ErrorCodes.Invalid)]),
+            HashingQueueFullException => new ApiResult(StatusCodes.Status503ServiceUnavailable,
+                errors: [new ApiError("The server is busy. Please try again in a moment.", ErrorCodes.ServerBusy)]),
+            _ => new ApiResult(StatusCodes.Status500InternalServerError, errors: [new ApiError("Internal server error.", ErrorCodes.ServerError)]),
+        };
         return result.ExecuteAsync(context);
     }
 

@@ -38,4 +38,5 @@ public static class ErrorCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string DisposableEmail = "disposable_email";
     public const string ServerError = "server_error";
+    public const string ServerBusy = "server_busy";
 }

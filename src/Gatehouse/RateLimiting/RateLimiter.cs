@@ -17,7 +17,7 @@ public readonly record struct RateLimitSubject(string? Ip = null, string? Key = 
 /// every node sees the same counts. Counter keys are SHA-256 of action, rule and value: no email or IP
 /// is stored in clear.
 /// </summary>
-public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions> options, TimeProvider time)
+public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions> options, IOptions<AccountOptions> account, TimeProvider time)
 {
     internal sealed record Rule(int Amount, long PeriodSeconds, string Per);
 
@@ -61,7 +61,7 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         {
             yield break;
         }
-        var spec = options.Value.RuleFor(action);
+        var spec = options.Value.RuleFor(action, account.Value);
         if (string.IsNullOrWhiteSpace(spec))
         {
             yield break;
@@ -70,7 +70,7 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         {
             var value = rule.Per switch
             {
-                "ip" => subject.Ip is null ? null : IpBucket(subject.Ip),
+                "ip" => subject.Ip is null ? null : ClientBucket.Of(subject.Ip),
                 "key" => subject.Key?.ToLowerInvariant(),
                 "user" => subject.UserId?.ToString(CultureInfo.InvariantCulture),
                 _ => null,
@@ -82,21 +82,6 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
         }
     }
 
-    /// <summary>
-    /// IPv6 clients are counted per /64: one subscriber usually holds a whole /64, so counting single
-    /// addresses would give them 2^64 buckets.
-    /// </summary>
-    internal static string IpBucket(string ip)
-    {
-        if (System.Net.IPAddress.TryParse(ip, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6)
-        {
-            var bytes = address.GetAddressBytes();
-            Array.Clear(bytes, 8, 8);
-            return new System.Net.IPAddress(bytes) + "/64";
-        }
-        return ip;
-    }
-
     private long WindowStart(Rule rule)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
@@ -104,32 +89,74 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
     }
 
     /// <summary>Parses "20/m/ip,5/5m/key". Throws FormatException with the offending part.</summary>
-    internal static IReadOnlyList<Rule> Parse(string spec)
+    internal static IReadOnlyList<Rule> Parse(string spec) =>
+        TryParse(spec, out var rules, out var error) ? rules : throw new FormatException(error);
+
+    /// <summary>
+    /// allauth's syntax (allauth.core.internal.ratelimit.parse_rate): comma-separated
+    /// <c>amount/period[/per]</c>, per <c>ip</c> (the default when left out, as in allauth), <c>key</c> or
+    /// <c>user</c>; period a unit <c>s</c>, <c>m</c>, <c>h</c> or <c>d</c>, optionally after a whole
+    /// count (<c>5m</c>). Stricter than allauth where a window must be whole seconds: no fractions
+    /// (<c>1.5m</c>), no zero, no signs, at most a year, so a window never divides by zero or overflows.
+    /// Never throws: start-up validation reports <paramref name="error"/> with the setting's name.
+    /// </summary>
+    internal static bool TryParse(string? spec, out IReadOnlyList<Rule> rules, out string? error)
     {
-        var rules = new List<Rule>();
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var parsed = new List<Rule>();
+        rules = parsed;
+        error = null;
+        foreach (var part in (spec ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var pieces = part.Split('/');
-            if (pieces.Length != 3 || !int.TryParse(pieces[0], CultureInfo.InvariantCulture, out var amount) || amount < 0 ||
-                pieces[2] is not ("ip" or "key" or "user"))
+            if (pieces.Length is not (2 or 3) || !TryParseCount(pieces[0], out var amount) ||
+                (pieces.Length == 3 && pieces[2] is not ("ip" or "key" or "user")))
             {
-                throw new FormatException($"Rate limit '{part}' is not of the form amount/period/per, e.g. 20/m/ip.");
+                error = $"Rate limit '{part}' is not of the form amount/period/per, e.g. 20/m/ip.";
+                return false;
             }
-            var period = pieces[1];
-            var unit = period[^1];
-            var multiplier = period.Length > 1 ? long.Parse(period[..^1], CultureInfo.InvariantCulture) : 1;
-            var seconds = unit switch
+            if (!TryParsePeriod(pieces[1], out var seconds))
             {
-                's' => 1L,
-                'm' => 60L,
-                'h' => 3600L,
-                'd' => 86400L,
-                _ => throw new FormatException($"Rate limit period '{period}' must end in s, m, h or d."),
-            };
-            rules.Add(new Rule(amount, seconds * multiplier, pieces[2]));
+                error = $"Rate limit period '{pieces[1]}' must be s, m, h or d, optionally after a whole number (5m), and at most a year.";
+                return false;
+            }
+            parsed.Add(new Rule(amount, seconds, pieces.Length == 3 ? pieces[2] : "ip"));
         }
-        return rules;
+        return true;
     }
+
+    /// <summary>The canonical text of parsed rules (periods in seconds): parses back to the same rules.</summary>
+    internal static string Format(IEnumerable<Rule> rules) =>
+        string.Join(',', rules.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Amount}/{r.PeriodSeconds}s/{r.Per}")));
+
+    private const long MaxPeriodSeconds = 366L * 86400;
+
+    private static bool TryParsePeriod(string period, out long seconds)
+    {
+        seconds = 0;
+        if (period.Length == 0)
+        {
+            return false;
+        }
+        long unit = period[^1] switch
+        {
+            's' => 1L,
+            'm' => 60L,
+            'h' => 3600L,
+            'd' => 86400L,
+            _ => 0L,
+        };
+        var count = 1;
+        if (unit == 0 || (period.Length > 1 && (!TryParseCount(period[..^1], out count) || count == 0)))
+        {
+            return false;
+        }
+        seconds = unit * count; // at most 86400 * int.MaxValue: no overflow in a long
+        return seconds <= MaxPeriodSeconds;
+    }
+
+    // Digits only: no sign, no spaces, no thousands separators.
+    private static bool TryParseCount(string text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
     private async Task<long> IncrementAsync(string key, long windowStart, CancellationToken ct)
     {
@@ -146,25 +173,41 @@ public sealed class RateLimiter(GatehouseDbContext db, IOptions<RateLimitOptions
 
     private async Task<long> ScalarAsync(string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        await using var command = await CommandAsync(sql, parameters, ct);
-        var result = await command.ExecuteScalarAsync(ct);
-        return result is null or DBNull ? 0 : Convert.ToInt64(result, CultureInfo.InvariantCulture);
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(sql, parameters);
+            var result = await command.ExecuteScalarAsync(ct);
+            return result is null or DBNull ? 0 : Convert.ToInt64(result, CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {
-        await using var command = await CommandAsync(sql, parameters, ct);
-        await command.ExecuteNonQueryAsync(ct);
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(sql, parameters);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
-    private async Task<DbCommand> CommandAsync(string sql, (string Name, object Value)[] parameters, CancellationToken ct)
+    // Open and close around each statement: a login counts its attempts here and then waits in the
+    // hashing queue, maybe for seconds, and a connection left open for the rest of the request would
+    // be taken from the pool for all that time (a login storm drained PostgreSQL's pool for every other
+    // flow). EF Core counts opens, so inside a transaction (whose connection EF holds open) the close
+    // leaves the connection open, and the command joins that transaction.
+    private DbCommand Command(string sql, (string Name, object Value)[] parameters)
     {
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await db.Database.OpenConnectionAsync(ct);
-        }
-        var command = connection.CreateCommand();
+        var command = db.Database.GetDbConnection().CreateCommand();
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)

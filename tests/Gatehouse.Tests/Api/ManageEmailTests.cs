@@ -187,10 +187,13 @@ public abstract class ManageEmailTests(DatabaseKind database) : ApiTestBase(data
         Assert.Equal(["required@email"], missing.ErrorCodes);
     }
 
+    private static readonly Dictionary<string, string?> RateLimitsOn = new() { ["Gatehouse:RateLimits:Enabled"] = "true" };
+
     [Theory, MemberData(nameof(Clients))]
     public async Task Resending_AfterTheCooldown_MailsAWorkingLink_AndAgainWithinTheCooldownAnswers403(ClientKind kind)
     {
-        var app = await StartAsync();
+        // The cooldown is allauth's confirm_email rate limit (default 1/3m/key): on only with rate limits.
+        var app = await StartAsync(RateLimitsOn);
         var client = await SignedUpAndVerifiedAsync(app, kind, Email);
         await client.PostAsync("account/email", new { email = Second });
         await MailToAsync(app, Second, "Confirm Your Email");
@@ -207,6 +210,54 @@ public abstract class ManageEmailTests(DatabaseKind database) : ApiTestBase(data
         Assert.Equal(200, (await client.PostAsync("auth/email/verify", new { key })).StatusCode);
         Assert.Contains(new Row(Second, true, false), Rows(await client.GetAsync("account/email")));
         Assert.Equal(2, await OutboxCountAsync(app, Second, "Confirm Your Email"));
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task Resending_WithRateLimitsOff_HasNoCooldown(ClientKind kind)
+    {
+        // allauth's cooldown is its confirm_email rate limit, so switching rate limits off switches it off.
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:RateLimits:Enabled"] = "false" });
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+        await client.PostAsync("account/email", new { email = Second });
+
+        var resend = await client.PutAsync("account/email", new { email = Second });
+        var again = await client.PutAsync("account/email", new { email = Second });
+
+        Assert.Equal(200, resend.StatusCode);
+        Assert.Equal(200, again.StatusCode);
+        Assert.Equal(3, await OutboxCountAsync(app, Second, "Confirm Your Email"));
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task Resending_FollowsAConfiguredConfirmEmailLimit(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?>(RateLimitsOn) { ["Gatehouse:RateLimits:Rules:confirm_email"] = "1/10m/key" });
+        // Rate-limit windows are fixed (aligned to the epoch): start at the beginning of one, so that
+        // five minutes later is still within it.
+        var now = app.Clock.GetUtcNow().ToUnixTimeSeconds();
+        app.Clock.SetUtcNow(DateTimeOffset.FromUnixTimeSeconds(now - (now % 600) + 600));
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+        await client.PostAsync("account/email", new { email = Second });
+
+        app.Clock.Advance(TimeSpan.FromMinutes(5));
+        var withinTenMinutes = await client.PutAsync("account/email", new { email = Second });
+        app.Clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        var afterTenMinutes = await client.PutAsync("account/email", new { email = Second });
+
+        Assert.Equal(403, withinTenMinutes.StatusCode);
+        Assert.Equal(200, afterTenMinutes.StatusCode);
+        Assert.Equal(2, await OutboxCountAsync(app, Second, "Confirm Your Email"));
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task Resending_WithTheConfirmEmailLimitSwitchedOff_HasNoCooldown(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?>(RateLimitsOn) { ["Gatehouse:RateLimits:Rules:confirm_email"] = "" });
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+        await client.PostAsync("account/email", new { email = Second });
+
+        Assert.Equal(200, (await client.PutAsync("account/email", new { email = Second })).StatusCode);
+        Assert.Equal(200, (await client.PutAsync("account/email", new { email = Second })).StatusCode);
     }
 
     [Theory, MemberData(nameof(Clients))]

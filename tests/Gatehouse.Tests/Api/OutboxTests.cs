@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Gatehouse.Email;
+using Gatehouse.Security;
 using Gatehouse.Sessions;
 using Gatehouse.Storage.Entities;
 using Gatehouse.Tests.Infrastructure;
@@ -323,6 +324,60 @@ public abstract class OutboxTests(DatabaseKind database) : ApiTestBase(database)
         text is not null && text.Contains(secret, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Waits (the worker is asynchronous) until the single outbox row matches.</summary>
+    [Fact]
+    public async Task ABodyMovedIntoARowForAnotherRecipient_IsNotSent()
+    {
+        // Someone who can write to the database copies a sealed mail for alice into a row addressed to
+        // themselves: the body is bound to its recipient, so the worker refuses to open it.
+        var app = await StartAsync();
+        var box = app.Services.GetRequiredService<SecretBox>();
+        await AddOutboxRowsAsync(app,
+            ("mallory@example.com", "Moved", box.Seal("alice's reset link", Mailer.TextBodyPurpose, "alice@example.com")),
+            ("bob@example.com", "Genuine", box.Seal("hello bob", Mailer.TextBodyPurpose, "bob@example.com")));
+
+        var genuine = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Genuine", StringComparison.Ordinal));
+        var moved = await WaitForOutboxAsync(app, m => m.Subject == "Moved" && m.Attempts >= 1);
+
+        Assert.Contains("hello bob", genuine.TextBody, StringComparison.Ordinal);
+        Assert.Null(moved.SentAt);
+        Assert.Contains("Exception", moved.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain(app.Mail.Messages, m => m.To.Contains("mallory@example.com"));
+    }
+
+    [Fact]
+    public async Task AfterTheSecretKeyChanged_MailSealedUnderTheOldKey_IsSentWhenTheOldKeyIsListed_AndNotOtherwise()
+    {
+        var oldKey = Enumerable.Range(0, 32).Select(i => (byte)(i * 3 + 5)).ToArray();
+        var newKey = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(250 - i)).ToArray());
+        var oldBox = new SecretBox(oldKey);
+        var listed = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:SecretKey"] = newKey,
+            ["Gatehouse:PreviousSecretKeys:0"] = Convert.ToBase64String(oldKey),
+        });
+        var unlisted = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:SecretKey"] = newKey });
+
+        await AddOutboxRowsAsync(listed, ("alice@example.com", "Old key", oldBox.Seal("sealed before the rotation", Mailer.TextBodyPurpose, "alice@example.com")));
+        await AddOutboxRowsAsync(unlisted, ("alice@example.com", "Old key", oldBox.Seal("sealed before the rotation", Mailer.TextBodyPurpose, "alice@example.com")));
+
+        var sent = await listed.Mail.WaitForMailAsync(m => m.Subject.Contains("Old key", StringComparison.Ordinal));
+        Assert.Contains("sealed before the rotation", sent.TextBody, StringComparison.Ordinal);
+        var refused = await WaitForOutboxAsync(unlisted, m => m.Attempts >= 1);
+        Assert.Null(refused.SentAt);
+        Assert.Empty(unlisted.Mail.Messages);
+    }
+
+    private static Task AddOutboxRowsAsync(GatehouseApp app, params (string To, string Subject, string SealedText)[] rows) =>
+        app.DbAsync(async db =>
+        {
+            var now = app.Clock.GetUtcNow().UtcDateTime;
+            foreach (var (to, subject, sealedText) in rows)
+            {
+                db.OutboxMessages.Add(new OutboxMessage { ToAddress = to, Subject = subject, TextBody = sealedText, CreatedAt = now, NextAttemptAt = now });
+            }
+            return await db.SaveChangesAsync();
+        });
+
     private static async Task<OutboxMessage> WaitForOutboxAsync(GatehouseApp app, Func<OutboxMessage, bool> match)
     {
         OutboxMessage? row = null;

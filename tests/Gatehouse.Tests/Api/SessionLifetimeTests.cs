@@ -112,7 +112,8 @@ public abstract class SessionLifetimeTests(DatabaseKind database) : ApiTestBase(
     [Theory, MemberData(nameof(Clients))]
     public async Task LoginOfAnUnverifiedUser_AnswersPendingVerifyEmail_AndMailsAgainOnlyAfterTheCooldown(ClientKind kind)
     {
-        var app = await StartAsync();
+        // The cooldown is allauth's confirm_email rate limit: on only with rate limits.
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:RateLimits:Enabled"] = "true" });
         await app.Client(kind).PostAsync("auth/signup", new { email = Email, password = Password });
         await VerificationKeyAsync(app, Email);
         Assert.Equal(1, await OutboxCountAsync(app, Email, "Confirm Your Email"));

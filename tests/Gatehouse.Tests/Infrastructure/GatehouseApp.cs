@@ -30,6 +30,9 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly string? _sqliteDirectory;
     private readonly string? _postgresConnectionString;
+    /// <summary>Runs after the app's own registrations, so a test can add or replace a service (a database
+    /// interceptor that holds a request at a chosen point, a hashing executor whose hash blocks).</summary>
+    private Action<IServiceCollection>? _configureServices;
 
     public SmtpCatcher Mail { get; }
     /// <summary>
@@ -92,14 +95,11 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
         }
     }
 
-    /// <summary>Services the test adds to the host (e.g. a database interceptor that holds a request at a chosen point).</summary>
-    private Action<IServiceCollection>? _testServices;
-
     public static async Task<GatehouseApp> StartAsync(
         DatabaseKind database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var app = await CreateUnmigratedAsync(database, settings);
-        app._testServices = services;
+        app._configureServices = services;
         await MigrateAsync(app);
         return app;
     }
@@ -130,10 +130,12 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
     /// Starts another app on an existing database (e.g. a second node, or a restart). This app does
     /// not own the database: it neither drops nor deletes it when disposed.
     /// </summary>
-    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, string connectionString, IDictionary<string, string?>? settings = null)
+    public static async Task<GatehouseApp> StartAsync(DatabaseKind database, string connectionString, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var app = new GatehouseApp(database, connectionString, null, await StartCatcherAsync(settings), settings);
         app._ownsDatabase = false;
+        app._configureServices = configureServices;
         await MigrateAsync(app);
         return app;
     }
@@ -198,7 +200,6 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
         {
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<ILoggerProvider>(Logs);
-            _testServices?.Invoke(services);
             if (_settings.GetValueOrDefault(SmtpTrustSetting) != "false")
             {
                 // The catcher's certificate is self-signed: pinned for this app, as a host would pin its relay's.
@@ -209,6 +210,7 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
                 // First of all startup filters: the peer is what a socket would give, before any middleware reads it.
                 services.Insert(0, ServiceDescriptor.Transient<IStartupFilter>(_ => new RemoteIpStartupFilter(IPAddress.Parse(remoteIp))));
             }
+            _configureServices?.Invoke(services);
         });
     }
 

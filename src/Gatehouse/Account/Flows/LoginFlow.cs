@@ -47,7 +47,7 @@ public sealed class LoginFlow(
 
         var user = email is not null ? await users.FindForLoginAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
         // An unknown account still costs one hash, so timing does not tell whether it exists.
-        var result = await hasher.VerifyAsync(password!, user?.PasswordHash, ct);
+        var result = await hasher.VerifyAsync(password!, user?.PasswordHash, auth.Ip, ct);
         if (user is null || result == PasswordVerificationResult.Failed)
         {
             audit.Record(AuditEvents.LoginFailed, user?.Id);
@@ -68,7 +68,7 @@ public sealed class LoginFlow(
             // Only over the hash this login verified: a reset that committed meanwhile must not be undone by
             // writing the old password back at today's cost.
             var verified = user.PasswordHash;
-            var rehashed = await hasher.HashAsync(password!, ct);
+            var rehashed = await hasher.HashAsync(password!, auth.Ip, ct);
             await db.Users.Where(u => u.Id == user.Id && u.PasswordHash == verified)
                 .ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, rehashed), ct);
         }

@@ -43,7 +43,7 @@ public sealed class PasswordChangeFlow(
                 input.AddError(new ApiError(problem.Message, problem.Code, "new_password"));
             }
         }
-        if (current is not null && await hasher.VerifyAsync(current, user.PasswordHash, ct) == PasswordVerificationResult.Failed)
+        if (current is not null && await hasher.VerifyAsync(current, user.PasswordHash, auth.Ip, ct) == PasswordVerificationResult.Failed)
         {
             input.AddError(new ApiError("Please type your current password.", ErrorCodes.EnterCurrentPassword, "current_password"));
         }
@@ -52,7 +52,7 @@ public sealed class PasswordChangeFlow(
             return ApiResult.BadRequest(input.Errors);
         }
 
-        var hash = await hasher.HashAsync(newPassword!, ct);
+        var hash = await hasher.HashAsync(newPassword!, auth.Ip, ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         user.PasswordHash = hash;
         await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);

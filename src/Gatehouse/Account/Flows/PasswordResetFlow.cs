@@ -153,7 +153,7 @@ public sealed class PasswordResetFlow(
         {
             return ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
         }
-        user.PasswordHash = await hasher.HashAsync(password!, ct);
+        user.PasswordHash = await hasher.HashAsync(password!, auth.Ip, ct);
         var now = time.GetUtcNow().UtcDateTime;
         SessionStore.RevokeAll(user);
         await sessions.EndOthersAsync(user.Id, keepId: null, ct);

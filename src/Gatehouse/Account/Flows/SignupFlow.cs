@@ -58,7 +58,7 @@ public sealed class SignupFlow(
         }
 
         // Hashed before the existence check: a duplicate address must take as long as a new one.
-        var hash = await hasher.HashAsync(password!, ct);
+        var hash = await hasher.HashAsync(password!, auth.Ip, ct);
 
         for (var attempt = 1; ; attempt++)
         {
@@ -129,7 +129,7 @@ public sealed class SignupFlow(
         audit.Record(AuditEvents.SignedUp, user.Id, new { email = email is null ? null : EmailValidation.Normalize(email) });
         if (_options.EmailVerification == EmailVerificationMode.Optional && user.EmailAddresses.FirstOrDefault() is { } address)
         {
-            await verificationMails.SendAsync(user, address, signup: true, pending: null, ct, force: true);
+            await verificationMails.SendAsync(user, address, signup: true, pending: null, VerificationCooldown.Start, ct);
         }
         return await completion.ProceedAsync(user, [], signup: true, ct);
     }

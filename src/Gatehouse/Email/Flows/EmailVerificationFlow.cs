@@ -122,7 +122,7 @@ public sealed class EmailVerificationFlow(
                 return ApiResult.Conflict();
             }
             var state = auth.Session.State;
-            verificationMails.SendCodeToLoggedIn(owner!, own, state);
+            await verificationMails.SendCodeToLoggedInAsync(owner!, own, state, VerificationCooldown.Counted, ct);
             sessions.SaveState(auth, state);
             await db.SaveChangesAsync(ct);
             return ApiResult.Ok();
@@ -133,7 +133,7 @@ public sealed class EmailVerificationFlow(
         {
             return ApiResult.Conflict();
         }
-        if (!await rateLimiter.TryHitAsync("confirm_email", new(Key: pending.Email), ct))
+        if (!await rateLimiter.TryHitAsync(VerificationMails.RateLimitAction, new(Key: pending.Email), ct))
         {
             return ApiResult.TooManyRequests();
         }
@@ -147,7 +147,7 @@ public sealed class EmailVerificationFlow(
         {
             return ApiResult.Conflict();
         }
-        await verificationMails.SendAsync(user, address, signup: false, pending, ct, force: true);
+        await verificationMails.SendAsync(user, address, signup: false, pending, VerificationCooldown.Counted, ct);
         sessions.SaveState(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return ApiResult.Ok();

@@ -78,7 +78,7 @@ public sealed class ManageEmailFlow(
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         user.EmailAddresses.Add(address);
-        await SendVerificationAsync(user, address, force: true, ct);
+        await SendVerificationAsync(user, address, VerificationCooldown.Start, ct);
         audit.Record(AuditEvents.EmailAdded, user.Id, new { email = normalized });
         try
         {
@@ -103,7 +103,7 @@ public sealed class ManageEmailFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (address!.Verified || !await SendVerificationAsync(user!, address, force: false, ct))
+        if (address!.Verified || !await SendVerificationAsync(user!, address, VerificationCooldown.Respect, ct))
         {
             return new ApiResult(StatusCodes.Status403Forbidden);
         }
@@ -186,18 +186,17 @@ public sealed class ManageEmailFlow(
     /// A link, or with verification by code a code that this session then accepts at auth/email/verify
     /// (the SPA goes to its verify page right after adding an address; allauth does the same).
     /// </summary>
-    private async Task<bool> SendVerificationAsync(User user, EmailAddress address, bool force, CancellationToken ct)
+    private async Task<bool> SendVerificationAsync(User user, EmailAddress address, VerificationCooldown cooldown, CancellationToken ct)
     {
         if (!_options.EmailVerificationByCodeEnabled)
         {
-            return await verificationMails.SendAsync(user, address, signup: false, pending: null, ct, force);
+            return await verificationMails.SendAsync(user, address, signup: false, pending: null, cooldown, ct);
         }
-        if (!force && verificationMails.InCooldown(address))
+        var state = auth.Session!.State;
+        if (!await verificationMails.SendCodeToLoggedInAsync(user, address, state, cooldown, ct))
         {
             return false;
         }
-        var state = auth.Session!.State;
-        verificationMails.SendCodeToLoggedIn(user, address, state);
         sessions.SaveState(auth, state);
         return true;
     }

@@ -1,4 +1,5 @@
 using Gatehouse.Configuration;
+using Gatehouse.RateLimiting;
 using Gatehouse.Security;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
@@ -7,28 +8,41 @@ using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Email.Flows;
 
+/// <summary>How a verification mail meets the per-address cooldown.</summary>
+public enum VerificationCooldown
+{
+    /// <summary>Not sent within the cooldown (allauth skips it silently); a send starts the cooldown.</summary>
+    Respect,
+    /// <summary>Sent regardless (signup, a newly added address) and starts the cooldown, so a resend right after waits.</summary>
+    Start,
+    /// <summary>The caller has already counted this send against confirm_email (and answers 429 itself).</summary>
+    Counted,
+}
+
 /// <summary>
 /// Sends the "confirm your address" mail: a link key (stored as a hash) or, with verification by code,
 /// a code whose <see cref="CodeChallenges">challenge</see> the pending flow (or, for a logged-in user, the
-/// session) refers to. A cooldown per address (allauth's confirm_email limit) keeps a login loop from
-/// flooding a mailbox; within it the mail is silently not sent, as allauth does.
+/// session) refers to. A cooldown per address keeps a login loop from flooding a mailbox; within it the
+/// mail is silently not sent, as allauth does. The cooldown is allauth's: the <c>confirm_email</c> rate
+/// limit keyed by the address, so it follows <c>RateLimits:Enabled</c> and
+/// <c>RateLimits:Rules:confirm_email</c> (whose default comes from <c>Account:EmailConfirmationCooldown</c>).
 /// </summary>
 public sealed class VerificationMails(
-    MailKeys mailKeys, Mailer mailer, CodeChallenges challenges, TimeProvider time, IOptions<AccountOptions> options)
+    MailKeys mailKeys, Mailer mailer, CodeChallenges challenges, RateLimiter rateLimiter, TimeProvider time, IOptions<AccountOptions> options)
 {
+    public const string RateLimitAction = "confirm_email";
+
     private readonly AccountOptions _options = options.Value;
 
-    public bool InCooldown(EmailAddress address) =>
-        address.LastConfirmationSentAt is { } sent && time.GetUtcNow().UtcDateTime - sent < _options.EmailConfirmationCooldown;
-
     /// <summary>
-    /// Sends a verification for <paramref name="address"/> unless in cooldown. With verification by code
-    /// and a <paramref name="pending"/> flow, the code's challenge goes into that flow's verify_email state.
-    /// Returns whether it was sent.
+    /// Sends a verification for <paramref name="address"/> unless <paramref name="cooldown"/> says the
+    /// cooldown holds it back. With verification by code and a <paramref name="pending"/> flow, the code's
+    /// challenge goes into that flow's verify_email state. Returns whether it was sent.
     /// </summary>
-    public async Task<bool> SendAsync(User user, EmailAddress address, bool signup, PendingFlow? pending, CancellationToken ct, bool force = false)
+    public async Task<bool> SendAsync(User user, EmailAddress address, bool signup, PendingFlow? pending,
+        VerificationCooldown cooldown, CancellationToken ct)
     {
-        if (!force && InCooldown(address))
+        if (!await MaySendAsync(address, cooldown, ct))
         {
             if (_options.EmailVerificationByCodeEnabled && pending is not null && pending.StateOf(FlowIds.VerifyEmail).Challenge is null)
             {
@@ -75,8 +89,12 @@ public sealed class VerificationMails(
     /// challenge is kept in the session's <see cref="SessionState.Verification"/>, as allauth keeps its
     /// verification process in the session, and auth/email/verify accepts it from that session.
     /// </summary>
-    public void SendCodeToLoggedIn(User user, EmailAddress address, SessionState state)
+    public async Task<bool> SendCodeToLoggedInAsync(User user, EmailAddress address, SessionState state, VerificationCooldown cooldown, CancellationToken ct)
     {
+        if (!await MaySendAsync(address, cooldown, ct))
+        {
+            return false;
+        }
         var now = time.GetUtcNow().UtcDateTime;
         address.LastConfirmationSentAt = now;
         var code = Secrets.NewCode();
@@ -88,5 +106,17 @@ public sealed class VerificationMails(
             ExpiresAt = expires,
         };
         mailer.Enqueue(address.Email, "email_confirmation_code", new() { ["code"] = code, ["user_display"] = user.Username ?? address.Email });
+        return true;
+    }
+
+    private async Task<bool> MaySendAsync(EmailAddress address, VerificationCooldown cooldown, CancellationToken ct)
+    {
+        if (cooldown == VerificationCooldown.Counted)
+        {
+            return true;
+        }
+        // Counted even when sent regardless, as allauth counts every verification mail.
+        var allowed = await rateLimiter.TryHitAsync(RateLimitAction, new(Key: address.EmailNormalized), ct);
+        return allowed || cooldown == VerificationCooldown.Start;
     }
 }

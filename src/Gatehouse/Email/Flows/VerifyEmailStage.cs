@@ -22,7 +22,7 @@ public sealed class VerifyEmailStage(VerificationMails mails, IOptions<AccountOp
         if (context.User.EmailAddresses.FirstOrDefault(e => e.IsPrimary) is { } address)
         {
             // A signup always mails; a login into an unverified account mails unless one went out recently.
-            await mails.SendAsync(context.User, address, context.Signup, context.Pending, ct, force: context.Signup);
+            await mails.SendAsync(context.User, address, context.Signup, context.Pending, context.Signup ? VerificationCooldown.Start : VerificationCooldown.Respect, ct);
         }
     }
 }

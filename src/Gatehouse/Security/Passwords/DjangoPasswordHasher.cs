@@ -39,6 +39,11 @@ public static class DjangoPasswordHasher
     private const byte IdentityV2Marker = 0x00;
     private const byte IdentityV3Marker = 0x01;
     private const int IdentityV3HeaderLength = 13;
+    // v2: marker, 16-byte salt, 32-byte subkey, at Identity's fixed 1,000 iterations of PBKDF2-HMAC-SHA1.
+    private const int IdentityV2Length = 1 + 16 + 32;
+    private const int IdentityV2Iterations = 1000;
+    // Identity refuses v3 salts and subkeys shorter than 128 bits.
+    private const int IdentityMinimumBytes = 128 / 8;
 
     private static readonly PasswordHasher<object> IdentityHasher = new();
     private static readonly object IdentityUser = new();
@@ -56,16 +61,38 @@ public static class DjangoPasswordHasher
     /// Checks <paramref name="password"/> against a stored hash. Never throws for a bad hash: a
     /// malformed, unusable or unknown-format value is simply <see cref="PasswordVerificationResult.Failed"/>.
     /// </summary>
-    public static PasswordVerificationResult Verify(string password, string encoded, int currentIterations)
+    public static PasswordVerificationResult Verify(string password, string encoded, int currentIterations) =>
+        Verify(password, encoded, currentIterations, out _);
+
+    /// <summary>
+    /// <see cref="Verify(string, string, int)"/>, also telling what it cost: the key-derivation iterations
+    /// it ran (a Django hash's count, an ASP.NET Identity hash's count), 0 when it derived nothing because
+    /// the value was refused up front. <see cref="PasswordHashingExecutor"/> pads the difference to today's
+    /// cost, so the time of a login does not tell a legacy (cheaper) or broken hash from a current one.
+    /// </summary>
+    internal static PasswordVerificationResult Verify(string password, string encoded, int currentIterations, out int cost)
     {
+        cost = 0;
         if (password is null || !IsUsable(encoded))
         {
             return PasswordVerificationResult.Failed;
         }
 
         return encoded.StartsWith(Algorithm + "$", StringComparison.Ordinal)
-            ? VerifyDjango(password, encoded, currentIterations)
-            : VerifyIdentity(password, encoded);
+            ? VerifyDjango(password, encoded, currentIterations, out cost)
+            : VerifyIdentity(password, encoded, out cost);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="iterations"/> of PBKDF2-HMAC-SHA256 and throws the result away: the padding
+    /// that makes a cheaper verification (or one refused without hashing) cost as much as a current one.
+    /// </summary>
+    internal static void Spend(string password, int iterations)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(iterations);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(iterations, MaxIterations);
+        byte[] key = Derive(password, RandomNumberGenerator.GetString(RandomStringChars, SaltLength), iterations);
+        CryptographicOperations.ZeroMemory(key);
     }
 
     /// <summary>
@@ -91,8 +118,9 @@ public static class DjangoPasswordHasher
             $"{Algorithm}${iterations}${salt}${Convert.ToBase64String(key)}");
     }
 
-    private static PasswordVerificationResult VerifyDjango(string password, string encoded, int currentIterations)
+    private static PasswordVerificationResult VerifyDjango(string password, string encoded, int currentIterations, out int cost)
     {
+        cost = 0;
         // Django: algorithm, iterations, salt, hash = encoded.split("$", 3).
         string[] parts = encoded.Split('$');
         if (parts.Length != 4
@@ -110,6 +138,7 @@ public static class DjangoPasswordHasher
         }
 
         byte[] actual = Derive(password, salt, iterations);
+        cost = iterations;
         if (!CryptographicOperations.FixedTimeEquals(actual, expected))
         {
             return PasswordVerificationResult.Failed;
@@ -131,31 +160,47 @@ public static class DjangoPasswordHasher
     /// <summary>
     /// Hashes imported from an ASP.NET Core Identity database are checked by Identity's own hasher
     /// and always reported as needing a rehash, so each user moves to the Django format at their
-    /// next login.
+    /// next login. The layout is checked here first, as Identity checks it, so that <paramref name="cost"/>
+    /// is what Identity will really derive: its iteration count (v2: PBKDF2-HMAC-SHA1 at 1,000; v3: the
+    /// count in its header, with SHA-1, SHA-256 or SHA-512, counted as SHA-256 iterations: close enough
+    /// for padding, the difference being small beside today's cost), or 0 for a value it refuses unhashed.
     /// </summary>
-    private static PasswordVerificationResult VerifyIdentity(string password, string encoded)
+    private static PasswordVerificationResult VerifyIdentity(string password, string encoded, out int cost)
     {
+        cost = 0;
         byte[] decoded = new byte[encoded.Length];
         if (!Convert.TryFromBase64String(encoded, decoded, out int length) || length == 0)
         {
             return PasswordVerificationResult.Failed;
         }
 
+        int iterations;
         switch (decoded[0])
         {
             case IdentityV2Marker:
+                if (length != IdentityV2Length)
+                {
+                    return PasswordVerificationResult.Failed;
+                }
+                iterations = IdentityV2Iterations;
                 break;
             case IdentityV3Marker:
-                // Same CPU guard as for Django hashes: the count is a big-endian uint32 at offset 5.
-                if (length < IdentityV3HeaderLength)
+                // Same CPU guard as for Django hashes: the PRF (0 SHA-1, 1 SHA-256, 2 SHA-512), iteration
+                // count and salt length are big-endian uint32s at offsets 1, 5 and 9; Identity wants at
+                // least 128 bits of salt and of subkey.
+                if (length < IdentityV3HeaderLength || BinaryPrimitives.ReadUInt32BigEndian(decoded.AsSpan(1, 4)) > 2)
                 {
                     return PasswordVerificationResult.Failed;
                 }
-                uint iterations = BinaryPrimitives.ReadUInt32BigEndian(decoded.AsSpan(5, 4));
-                if (iterations is 0 or > MaxIterations)
+                uint count = BinaryPrimitives.ReadUInt32BigEndian(decoded.AsSpan(5, 4));
+                uint saltLength = BinaryPrimitives.ReadUInt32BigEndian(decoded.AsSpan(9, 4));
+                if (count is 0 or > MaxIterations
+                    || saltLength < IdentityMinimumBytes
+                    || length - IdentityV3HeaderLength - (long)saltLength < IdentityMinimumBytes)
                 {
                     return PasswordVerificationResult.Failed;
                 }
+                iterations = (int)count;
                 break;
             default:
                 return PasswordVerificationResult.Failed;
@@ -163,13 +208,15 @@ public static class DjangoPasswordHasher
 
         try
         {
-            return IdentityHasher.VerifyHashedPassword(IdentityUser, encoded, password) == PasswordVerificationResult.Failed
+            PasswordVerificationResult result = IdentityHasher.VerifyHashedPassword(IdentityUser, encoded, password);
+            cost = iterations;
+            return result == PasswordVerificationResult.Failed
                 ? PasswordVerificationResult.Failed
                 : PasswordVerificationResult.SuccessRehashNeeded;
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException or ArgumentException or OverflowException)
         {
-            // A corrupted Identity payload is a failed login, not a 500.
+            // A corrupted Identity payload is a failed login, not a 500 (and Identity derived nothing).
             return PasswordVerificationResult.Failed;
         }
     }

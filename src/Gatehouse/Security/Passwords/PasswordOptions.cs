@@ -18,6 +18,14 @@ public sealed class PasswordOptions
     /// </summary>
     public int MaxConcurrentHashes { get; set; }
 
+    /// <summary>
+    /// The longest a password hash may be expected to wait in the hashing queue (its place in the fair,
+    /// per-client round robin x the measured time of one hash / the hashing threads). A request that
+    /// would wait longer is answered at once with 503 and Retry-After: under a login storm, a quick
+    /// "try again" beats a login that hangs for many seconds, and the queue cannot grow without end.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(2);
+
     public int MinLength { get; set; } = 8;
 
     public bool RejectCommonPasswords { get; set; } = true;
