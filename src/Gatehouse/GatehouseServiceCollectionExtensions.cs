@@ -107,7 +107,9 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<SessionStore>();
         services.AddSingleton<SessionLookup>();
         services.TryAddSingleton<ITokenStrategy, SessionTokenStrategy>();
-        // Registered without a default scheme: the host's own authentication setup stays the host's.
+        // Gatehouse names no default scheme. Note that ASP.NET Core makes a host's only scheme its default:
+        // a host without schemes of its own that calls UseAuthentication() then resolves Gatehouse sessions
+        // on its routes too (a cookie authenticates unsafe methods there only with a valid CSRF pair).
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(GatehouseAuthentication.Scheme, null);
         services.AddScoped<SessionEndpointFilter>();
         services.AddScoped<RateLimiter>();

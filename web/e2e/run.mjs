@@ -88,7 +88,8 @@ try {
     "Gatehouse:Account:EmailVerificationByCodeEnabled": "true",
     "Gatehouse:Account:PasswordResetByCodeEnabled": "true",
     "Gatehouse:RateLimits:Enabled": "true",
-    "Gatehouse:RateLimits:Rules:confirm_email": "1/1d/key",
+    // The signup mail counts too (allauth counts every verification mail): one resend a day after it.
+    "Gatehouse:RateLimits:Rules:confirm_email": "2/1d/key",
   };
 
   /** The key of a verification link, or the code when the server verifies by code. */

@@ -9,6 +9,8 @@ public static class AuditEvents
 {
     public const string SignedUp = "signed_up";
     public const string LoggedIn = "logged_in";
+    /// <summary>Ours: the owner of an account's never-verified address took it over by a login code.</summary>
+    public const string AccountClaimed = "account_claimed";
     public const string LoginFailed = "login_failed";
     public const string LoggedOut = "logged_out";
     public const string EmailConfirmed = "email_confirmed";

@@ -94,8 +94,9 @@ public sealed class CodeChallenges(GatehouseDbContext db, CodeHasher hasher, Tim
         {
             return CodeCheck.Exhausted;
         }
-        var attempts = await db.CodeChallenges.Where(c => c.Key == key).Select(c => c.Attempts).FirstAsync(ct);
-        return attempts >= maxAttempts ? CodeCheck.Exhausted : CodeCheck.Incorrect;
+        // Null when the maintenance pass deleted the row (expired) in between: over, like any exhausted one.
+        var attempts = await db.CodeChallenges.Where(c => c.Key == key).Select(c => (int?)c.Attempts).FirstOrDefaultAsync(ct);
+        return attempts is null || attempts >= maxAttempts ? CodeCheck.Exhausted : CodeCheck.Incorrect;
     }
 
     /// <summary>Uses the challenge up; false when another request already did. Runs now.</summary>

@@ -56,6 +56,11 @@ public sealed class PendingFlow
     public DateTime ExpiresAt { get; set; }
     /// <summary>Methods earned so far, carried into the session when the last stage passes.</summary>
     public List<AuthMethod> Methods { get; set; } = [];
+    /// <summary>
+    /// The user's security stamp when the proof was made: a password reset or change in the meantime ends
+    /// the flow, so a login with the old password cannot finish its stages afterwards.
+    /// </summary>
+    public string? Stamp { get; set; }
     /// <summary>Each stage's own state, by stage id.</summary>
     public Dictionary<string, StageState> StageStates { get; set; } = [];
 

@@ -161,7 +161,12 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
     [Theory, MemberData(nameof(Clients))]
     public async Task VerificationByCode_ALoginWithinTheMailCooldown_KeepsItsFlowThroughATypo_AndPassesWithTheResentCode(ClientKind kind)
     {
-        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:EmailVerificationByCodeEnabled"] = "true" });
+        // The cooldown is allauth's confirm_email rate limit (1/10s per address with codes).
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:Account:EmailVerificationByCodeEnabled"] = "true",
+            ["Gatehouse:RateLimits:Enabled"] = "true",
+        });
         await app.Client(kind).PostAsync("auth/signup", new { email = Email, password = Password });
         await MailToAsync(app, Email, "Confirm Your Email");
 
@@ -170,6 +175,7 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         Assert.Equal("verify_email", (await client.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
         Assert.Equal(400, (await client.PostAsync("auth/email/verify", new { key = "BCDF-GHJK" })).StatusCode);
         Assert.Equal(400, (await client.PostAsync("auth/email/verify", new { key = "BCDF-GHJK" })).StatusCode);
+        app.Clock.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal(200, (await client.PostAsync("auth/email/verify/resend")).StatusCode);
         var code = (await MailToAsync(app, Email, "Confirm Your Email")).CodeLine()!;
 
@@ -239,6 +245,63 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
 
         Assert.Equal(401, reset.StatusCode);
         Assert.Equal("verify_email", reset.PendingFlow);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ASquatterWithAVerifiedSecondAddress_LosesTheAccount_WhenTheOwnerOfItsPrimaryAddressLogsInByCode(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:EmailVerification"] = "Optional" });
+        var squatter = app.Client(kind);
+        Assert.Equal(200, (await squatter.PostAsync("auth/signup", new { email = Email, password = Password })).StatusCode);
+        Assert.Equal(200, (await squatter.PostAsync("account/email", new { email = "evil@example.com" })).StatusCode);
+        var evilKey = KeyFromUrl((await MailToAsync(app, "evil@example.com", "Confirm Your Email")).FirstUrl());
+        Assert.Equal(200, (await squatter.PostAsync("auth/email/verify", new { key = evilKey })).StatusCode);
+        app.Mail.Clear();
+
+        var owner = app.Client(kind);
+        await owner.PostAsync("auth/code/request", new { email = Email });
+        var code = (await MailToAsync(app, Email, "Sign-In Code")).CodeLine()!;
+        Assert.Equal(200, (await owner.PostAsync("auth/code/confirm", new { code })).StatusCode);
+
+        // The squatter's password, session and address are all gone; the address cannot reset the password.
+        Assert.NotEqual(200, (await squatter.GetAsync("auth/session")).StatusCode);
+        Assert.Equal(400, (await app.Client(kind).PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+        var addresses = await owner.GetAsync("account/email");
+        Assert.Equal([Email], addresses.Data.EnumerateArray().Select(e => e.GetProperty("email").GetString()));
+        await app.Client(kind).PostAsync("auth/password/request", new { email = "evil@example.com" });
+        Assert.Equal(0, await OutboxCountAsync(app, "evil@example.com", "Password Reset"));
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task APendingLoginWithTheOldPassword_CannotFinishItsStages_AfterAPasswordReset(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:EmailVerificationByCodeEnabled"] = "true" });
+        await app.Client(kind).PostAsync("auth/signup", new { email = Email, password = Password });
+        await MailToAsync(app, Email, "Confirm Your Email");
+        var intruder = app.Client(kind);
+        Assert.Equal("verify_email", (await intruder.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
+        var code = (await MailToAsync(app, Email, "Confirm Your Email")).CodeLine()!;
+
+        var owner = app.Client(kind);
+        await owner.PostAsync("auth/password/request", new { email = Email });
+        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset")).FirstUrl());
+        Assert.Equal(401, (await owner.PostAsync("auth/password/reset", new { key, password = NewPassword })).StatusCode);
+
+        Assert.Equal(409, (await intruder.PostAsync("auth/email/verify", new { key = code })).StatusCode);
+        Assert.NotEqual(200, (await intruder.GetAsync("auth/session")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ALoggedInUser_ResettingTheirOwnPassword_WithLoginOnPasswordReset_IsLoggedInWithTheNewOne(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:LoginOnPasswordReset"] = "true" });
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+        await client.PostAsync("auth/password/request", new { email = Email });
+        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset")).FirstUrl());
+
+        Assert.Equal(200, (await client.PostAsync("auth/password/reset", new { key, password = NewPassword })).StatusCode);
+        Assert.Equal(200, (await client.GetAsync("auth/session")).StatusCode);
+        Assert.Equal(200, (await app.Client(kind).PostAsync("auth/login", new { email = Email, password = NewPassword })).StatusCode);
     }
 }
 

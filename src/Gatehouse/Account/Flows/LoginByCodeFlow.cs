@@ -1,3 +1,4 @@
+using Gatehouse.Audit;
 using Gatehouse.Configuration;
 using Gatehouse.Email;
 using Gatehouse.Http;
@@ -18,7 +19,7 @@ namespace Gatehouse.Account.Flows;
 /// </summary>
 public sealed class LoginByCodeFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
-    RateLimiter rateLimiter, LoginCompletion completion, Mailer mailer, CodeChallenges challenges, TimeProvider time,
+    RateLimiter rateLimiter, LoginCompletion completion, Mailer mailer, MailKeys mailKeys, AuditLog audit, CodeChallenges challenges, TimeProvider time,
     IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
@@ -99,16 +100,24 @@ public sealed class LoginByCodeFlow(
         var address = user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == pending.Email);
         if (address is { Verified: false })
         {
-            if (!user.EmailAddresses.Any(e => e.Verified))
+            // The address this login came through was never proven (a code leads only to a verified address
+            // or to the primary address of an account, so this is the unproven primary one). Whoever signed
+            // the account up with it chose its password, its other addresses and their links, and could be
+            // someone else waiting for the owner to move in. The owner gets the account without any of that:
+            // no password (set one with account/password/change), no other session, no other address, no
+            // verification or reset link or code still out there.
+            user.PasswordHash = DjangoPasswordHasher.UnusablePassword();
+            SessionStore.RevokeAll(user);
+            await sessions.EndOthersAsync(user.Id, keepId: null, ct);
+            await mailKeys.ConsumeAllAsync(KeyPurposes.EmailVerification, user.Id, normalizedEmail: null, ct);
+            await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
+            foreach (var other in user.EmailAddresses.Where(e => e != address).ToList())
             {
-                // No mailbox owner ever claimed this account: whoever signed it up chose its password and
-                // could be someone else waiting for the owner to move in. The owner gets it without that
-                // password (set one with account/password/change) and without anyone else's sessions.
-                user.PasswordHash = DjangoPasswordHasher.UnusablePassword();
-                SessionStore.RevokeAll(user);
-                await sessions.EndOthersAsync(user.Id, keepId: null, ct);
+                user.EmailAddresses.Remove(other);
+                db.EmailAddresses.Remove(other);
             }
             address.Verified = true;
+            audit.Record(AuditEvents.AccountClaimed, user.Id, new { email = address.Email });
         }
         var method = LoginCompletion.Method("code", time.GetUtcNow(), email: address?.Email ?? pending.Email);
         var result = await completion.ProceedAsync(user, [.. pending.Methods, method], signup: false, ct);

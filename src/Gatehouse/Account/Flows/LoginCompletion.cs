@@ -38,6 +38,7 @@ public sealed class LoginCompletion(
             Email = user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.EmailNormalized,
             ExpiresAt = time.GetUtcNow().UtcDateTime + _options.PendingFlowTimeout,
             Methods = methods,
+            Stamp = user.SecurityStamp,
         };
         var context = new StageContext(user, pending, signup);
         pending.Stages = await stages.ApplicableAsync(context, ct);
@@ -66,6 +67,13 @@ public sealed class LoginCompletion(
         if (pending.CurrentStage != stageId || pending.UserId != user.Id)
         {
             throw new InvalidOperationException($"Stage {stageId} is not the current stage of this user's pending flow.");
+        }
+        if ((pending.Stamp ?? "") != user.SecurityStamp)
+        {
+            // The password was reset or changed after this flow's proof: the proof is worth nothing now.
+            sessions.SaveState(auth, new SessionState());
+            await db.SaveChangesAsync(ct);
+            return ApiResult.Conflict();
         }
         pending.Stages.RemoveAt(0);
         pending.StageStates.Remove(stageId);

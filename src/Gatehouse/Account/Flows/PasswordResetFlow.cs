@@ -124,28 +124,29 @@ public sealed class PasswordResetFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var (user, error) = await ResolveAsync(key, ct);
         if (error is not null)
         {
             await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
             return error;
         }
         var problems = passwordValidator.Validate(password!, [("username", user!.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]);
         if (problems.Count > 0)
         {
             await db.SaveChangesAsync(ct); // the flow may have moved to its confirmed token
-            await transaction.CommitAsync(ct);
             return ApiResult.BadRequest(problems.Select(p => new ApiError(p.Message, p.Code, "password")).ToList());
         }
+        var challenge = auth.PendingAt(time.GetUtcNow().UtcDateTime)?.StateOf(FlowIds.PasswordResetByCode).Challenge;
+        // Hashed before the transaction opens: a write transaction held across a (queued) hash would stall
+        // every other writer (on SQLite the whole database) for as long as the hash takes.
+        var hash = await hasher.HashAsync(password!, auth.Ip, ct);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Of two requests racing with one code, only the first uses its challenge up.
-        if (_options.PasswordResetByCodeEnabled &&
-            !await challenges.ConsumeAsync(auth.PendingAt(time.GetUtcNow().UtcDateTime)!.StateOf(FlowIds.PasswordResetByCode).Challenge!, ct))
+        if (_options.PasswordResetByCodeEnabled && (challenge is null || !await challenges.ConsumeAsync(challenge, ct)))
         {
             return ApiResult.Conflict();
         }
-
         // Consumed before the password changes, in one conditional update: of two requests racing with
         // one key, only the first finds it unused.
         var consumed = await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
@@ -153,10 +154,11 @@ public sealed class PasswordResetFlow(
         {
             return ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
         }
-        user.PasswordHash = await hasher.HashAsync(password!, auth.Ip, ct);
+        user.PasswordHash = hash;
         var now = time.GetUtcNow().UtcDateTime;
         SessionStore.RevokeAll(user);
-        await sessions.EndOthersAsync(user.Id, keepId: null, ct);
+        // A logged-in user resetting their own password keeps this session until the login below replaces it.
+        await sessions.EndOthersAsync(user.Id, keepId: auth.User?.Id == user.Id ? auth.Session!.Id : null, ct);
         foreach (var address in user.EmailAddresses)
         {
             await rateLimiter.ClearKeyAsync("login_failed", address.EmailNormalized, ct);

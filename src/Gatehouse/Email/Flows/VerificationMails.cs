@@ -98,13 +98,22 @@ public sealed class VerificationMails(
         var now = time.GetUtcNow().UtcDateTime;
         address.LastConfirmationSentAt = now;
         var code = Secrets.NewCode();
-        var expires = now + _options.EmailVerificationByCodeTimeout;
-        state.Verification = new AddressVerification
+        if (state.Verification is { } live && live.Email == address.EmailNormalized && live.ExpiresAt > now)
         {
-            Email = address.EmailNormalized,
-            Challenge = challenges.Issue(CodePurposes.EmailVerification, code, expires),
-            ExpiresAt = expires,
-        };
+            // Asking again for the same address replaces the code in the same challenge: its attempts and
+            // expiry stay, so resending buys no guesses.
+            await challenges.ReplaceCodeAsync(live.Challenge, code, ct);
+        }
+        else
+        {
+            var expires = now + _options.EmailVerificationByCodeTimeout;
+            state.Verification = new AddressVerification
+            {
+                Email = address.EmailNormalized,
+                Challenge = challenges.Issue(CodePurposes.EmailVerification, code, expires),
+                ExpiresAt = expires,
+            };
+        }
         mailer.Enqueue(address.Email, "email_confirmation_code", new() { ["code"] = code, ["user_display"] = user.Username ?? address.Email });
         return true;
     }
