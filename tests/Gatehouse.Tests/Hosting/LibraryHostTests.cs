@@ -92,6 +92,21 @@ public sealed class LibraryHostTests : IAsyncLifetime
         Assert.Contains("the host's own bug", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AtInformation_ASignup_WritesNoEfCoreCommandLineToTheHostsLog()
+    {
+        // The outbox poll and every flow run SQL; a host logging at Information must not get each command.
+        var host = await StartAsync(new() { ["Logging:LogLevel:Default"] = "Information" });
+        using var client = new ApiClient(Gatehouse.Sessions.ClientKind.App, host.Client(), new System.Net.CookieContainer());
+
+        var signup = await client.PostAsync("auth/signup", new { email = "quiet@example.com", password = "Tr0ub4dor&3-horse" });
+
+        Assert.Equal(401, signup.StatusCode);
+        Assert.Contains(host.LogLines, line => line.StartsWith("Information ", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains("Microsoft.EntityFrameworkCore.Database.Command", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains("Executed DbCommand", StringComparison.Ordinal));
+    }
+
     private async Task<LibraryHost> StartAsync(Dictionary<string, string?>? extra = null, string environment = "Production")
     {
         var settings = LibraryHost.BaseSettings(DatabaseKind.Sqlite, $"Data Source={Path.Combine(_directory, "gatehouse.db")};Pooling=false");
