@@ -18,10 +18,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionOptions = Gatehouse.Configuration.SessionOptions;
 
@@ -80,6 +82,9 @@ public static class GatehouseServiceCollectionExtensions
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             options.AddInterceptors(provider.GetRequiredService<OutboxSaveInterceptor>());
+            // EF Core logs every executed command at Information; the outbox poll alone would flood a
+            // host's log with SQL. At Debug a host still sees it when it asks for it.
+            options.ConfigureWarnings(w => w.Log((RelationalEventId.CommandExecuted, LogLevel.Debug)));
             if (database.Provider == DatabaseProvider.Postgres)
             {
                 options.UseNpgsql(database.ConnectionString);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
+using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.Audit;
 
@@ -26,11 +27,17 @@ public static class AuditEvents
 
 /// <summary>
 /// Adds audit rows to the request's unit of work, so an event is recorded exactly when its change commits.
-/// Data holds non-secret details only (an email address, a method name, a session id).
+/// Data holds non-secret details only (an email address, a method name, a session id). Each event is also
+/// written to the log (category "Gatehouse.Audit") for operators who read the console, with the address
+/// masked: the log leaves the database's access control behind.
 /// </summary>
-public sealed class AuditLog(GatehouseDbContext db, AuthContext auth, TimeProvider time)
+public sealed partial class AuditLog(GatehouseDbContext db, AuthContext auth, TimeProvider time, ILoggerFactory loggers)
 {
-    public void Record(string eventType, long? userId, object? data = null) =>
+    private readonly ILogger _logger = loggers.CreateLogger("Gatehouse.Audit");
+
+    public void Record(string eventType, long? userId, object? data = null)
+    {
+        var json = data is null ? null : JsonSerializer.Serialize(data);
         db.AuditEvents.Add(new AuditEvent
         {
             OccurredAt = time.GetUtcNow().UtcDateTime,
@@ -38,6 +45,38 @@ public sealed class AuditLog(GatehouseDbContext db, AuthContext auth, TimeProvid
             UserId = userId,
             Ip = auth.Ip,
             UserAgent = auth.UserAgent,
-            Data = data is null ? null : JsonSerializer.Serialize(data),
+            Data = json,
         });
+        var outcome = eventType == AuditEvents.LoginFailed ? "failure" : "success";
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var masked = MaskedEmail(json);
+            Log.AuthEvent(_logger, eventType, userId, auth.Ip, outcome, masked);
+        }
+    }
+
+    /// <summary>"alice@example.com" becomes "a***@example.com"; null when the data names no address.</summary>
+    internal static string? MaskedEmail(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+        using var document = JsonDocument.Parse(json);
+        var element = document.RootElement;
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("email", out var email) || email.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+        var address = email.GetString()!;
+        var at = address.LastIndexOf('@');
+        return at <= 0 ? "***" : $"{address[0]}***{address[at..]}";
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
+            Message = "Auth event {EventType} for user {UserId} from {Ip}: {Outcome} (email {Email})")]
+        public static partial void AuthEvent(ILogger logger, string eventType, long? userId, string? ip, string outcome, string? email);
+    }
 }

@@ -92,6 +92,43 @@ public sealed class LibraryHostTests : IAsyncLifetime
         Assert.Contains("the host's own bug", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AtInformation_ASignup_WritesNoEfCoreCommandLineToTheHostsLog()
+    {
+        // The outbox poll and every flow run SQL; a host logging at Information must not get each command.
+        var host = await StartAsync(new() { ["Logging:LogLevel:Default"] = "Information" });
+        using var client = new ApiClient(Gatehouse.Sessions.ClientKind.App, host.Client(), new System.Net.CookieContainer());
+
+        var signup = await client.PostAsync("auth/signup", new { email = "quiet@example.com", password = "Tr0ub4dor&3-horse" });
+
+        Assert.Equal(401, signup.StatusCode);
+        Assert.Contains(host.LogLines, line => line.StartsWith("Information ", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains("Microsoft.EntityFrameworkCore.Database.Command", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains("Executed DbCommand", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ASignupAndAFailedLogin_AreLoggedAsAuditEvents_WithoutSecretsOrTheFullAddress()
+    {
+        var host = await StartAsync(new() { ["Logging:LogLevel:Default"] = "Information" });
+        using var client = new ApiClient(Gatehouse.Sessions.ClientKind.App, host.Client(), new System.Net.CookieContainer());
+        const string password = "Tr0ub4dor&3-horse";
+
+        var signup = await client.PostAsync("auth/signup", new { email = "audited@example.com", password });
+        using var other = new ApiClient(Gatehouse.Sessions.ClientKind.App, host.Client(), new System.Net.CookieContainer());
+        var login = await other.PostAsync("auth/login", new { email = "audited@example.com", password = "wrong-" + password });
+
+        Assert.Equal(401, signup.StatusCode);
+        Assert.Equal(400, login.StatusCode);
+        var audit = host.LogLines.Where(line => line.Contains(" Gatehouse.Audit:", StringComparison.Ordinal)).ToList();
+        Assert.Contains(audit, line => line.StartsWith("Information ", StringComparison.Ordinal) && line.Contains("signed_up", StringComparison.Ordinal)
+            && line.Contains("success", StringComparison.Ordinal) && line.Contains("a***@example.com", StringComparison.Ordinal));
+        Assert.Contains(audit, line => line.Contains("login_failed", StringComparison.Ordinal) && line.Contains("failure", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains("audited@example.com", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains(password, StringComparison.Ordinal));
+        Assert.DoesNotContain(host.LogLines, line => line.Contains(signup.SessionTokenInMeta!, StringComparison.Ordinal));
+    }
+
     private async Task<LibraryHost> StartAsync(Dictionary<string, string?>? extra = null, string environment = "Production")
     {
         var settings = LibraryHost.BaseSettings(DatabaseKind.Sqlite, $"Data Source={Path.Combine(_directory, "gatehouse.db")};Pooling=false");
