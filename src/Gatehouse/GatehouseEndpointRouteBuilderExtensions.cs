@@ -2,6 +2,7 @@ using Gatehouse.Account;
 using Gatehouse.Configuration;
 using Gatehouse.Email;
 using Gatehouse.Http;
+using Gatehouse.Mfa;
 using Gatehouse.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -20,6 +21,7 @@ public static class GatehouseEndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapGatehouse(this IEndpointRouteBuilder endpoints)
     {
         var account = endpoints.ServiceProvider.GetRequiredService<IOptions<AccountOptions>>().Value;
+        var mfa = endpoints.ServiceProvider.GetRequiredService<IOptions<MfaOptions>>().Value;
         foreach (var client in new[] { ClientKind.Browser, ClientKind.App })
         {
             var group = endpoints.MapGroup($"/_allauth/{client.Wire()}/v1").WithMetadata(new ClientKindMetadata(client));
@@ -39,6 +41,7 @@ public static class GatehouseEndpointRouteBuilderExtensions
             group.MapAccount(authenticated, account);
             group.MapEmail(authenticated, account);
             authenticated.MapSessions();
+            group.MapMfa(authenticated, mfa);
         }
         return endpoints;
     }

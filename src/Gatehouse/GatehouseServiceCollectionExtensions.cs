@@ -7,6 +7,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Email;
 using Gatehouse.Email.Flows;
 using Gatehouse.Http;
+using Gatehouse.Mfa;
 using Gatehouse.RateLimiting;
 using Gatehouse.Security;
 using Gatehouse.Security.Passwords;
@@ -55,6 +56,7 @@ public static class GatehouseServiceCollectionExtensions
         });
         Bind<FrontendOptions, FrontendOptionsValidator>(services, configuration, FrontendOptions.Section);
         Bind<PasswordOptions, PasswordOptionsValidator>(services, configuration, "Gatehouse:Passwords");
+        Bind<MfaOptions, MfaOptionsValidator>(services, configuration, MfaOptions.Section);
         services.AddOptions<GatehouseOptions>()
             .Bind(configuration.GetSection(GatehouseOptions.Section))
             .PostConfigure<IHostEnvironment>((options, environment) =>
@@ -124,6 +126,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddSingleton<OutboxSignal>();
         services.AddScoped<Mailer>();
         services.AddScoped<VerificationMails>();
+        services.AddScoped<SecurityNotices>();
         services.TryAddSingleton<IMailTransport>(provider =>
             provider.GetRequiredService<IOptions<EmailOptions>>().Value.Delivery == EmailDelivery.Smtp
                 ? ActivatorUtilities.CreateInstance<SmtpMailTransport>(provider)
@@ -134,6 +137,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<CodeChallenges>();
         // Login stages run in registration order (allauth's LOGIN_STAGES order); MFA will add its own here.
         services.AddScoped<ILoginStage, VerifyEmailStage>();
+        services.AddGatehouseMfa();
         services.AddScoped<LoginStages>();
         // Each feature's part of data.flows, in allauth's order.
         services.AddSingleton<IFlowContributor, AccountFlows>();

@@ -3,9 +3,17 @@ using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Configuration;
 
-/// <summary>GET config: what the frontend needs to know about this server's account settings.</summary>
-public sealed class ConfigFlow(IOptions<AccountOptions> options)
+/// <summary>A feature's part of GET config (allauth's get_config_data per installed app): one property of <c>data</c>.</summary>
+public interface IConfigContributor
 {
+    void Write(System.Text.Json.Utf8JsonWriter writer);
+}
+
+/// <summary>GET config: what the frontend needs to know about this server's account settings.</summary>
+public sealed class ConfigFlow(IOptions<AccountOptions> options, IEnumerable<IConfigContributor> contributors)
+{
+    private readonly IConfigContributor[] _contributors = contributors.ToArray();
+
     public ApiResult Get()
     {
         var account = options.Value;
@@ -37,6 +45,10 @@ public sealed class ConfigFlow(IOptions<AccountOptions> options)
             w.WriteStartObject("usersessions");
             w.WriteBoolean("track_activity", false);
             w.WriteEndObject();
+            foreach (var contributor in _contributors)
+            {
+                contributor.Write(w);
+            }
             w.WriteEndObject();
         });
     }

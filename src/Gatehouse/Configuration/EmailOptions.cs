@@ -37,6 +37,12 @@ public sealed class EmailOptions
     /// anyone could flood a mailbox. allauth's ACCOUNT_EMAIL_CONFIRMATION_COOLDOWN default.
     /// </summary>
     public TimeSpan NoticeCooldown { get; set; } = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// Security notifications to the account's owner (password changed or reset, address added or removed,
+    /// MFA changes): allauth's ACCOUNT_EMAIL_NOTIFICATIONS, which is off there; on here, since a user whose
+    /// account was taken over learns it only this way.
+    /// </summary>
+    public bool Notifications { get; set; } = true;
 }
 
 public sealed class SmtpOptions

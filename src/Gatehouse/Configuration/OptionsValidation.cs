@@ -289,3 +289,48 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
     private static bool IsToken(string? value) =>
         !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }
+
+internal sealed class MfaOptionsValidator(IHostEnvironment environment) : IValidateOptions<MfaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MfaOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var type in options.SupportedTypes.Where(t => !MfaTypes.InWireOrder.Contains(t)))
+        {
+            failures.Add($"Gatehouse:Mfa:SupportedTypes has \"{type}\": use any of {string.Join(", ", MfaTypes.InWireOrder)}.");
+        }
+        if (options.TotpPeriod is < 1 or > 300)
+        {
+            failures.Add($"Gatehouse:Mfa:TotpPeriod must be between 1 and 300 seconds (got {options.TotpPeriod}).");
+        }
+        if (options.TotpDigits is < 6 or > 8)
+        {
+            failures.Add($"Gatehouse:Mfa:TotpDigits must be 6, 7 or 8 (got {options.TotpDigits}).");
+        }
+        if (options.TotpTolerance is < 0 or > 10)
+        {
+            failures.Add($"Gatehouse:Mfa:TotpTolerance must be between 0 and 10 steps (got {options.TotpTolerance}).");
+        }
+        if (options.RecoveryCodeCount is < 1 or > 100)
+        {
+            failures.Add($"Gatehouse:Mfa:RecoveryCodeCount must be between 1 and 100 (got {options.RecoveryCodeCount}).");
+        }
+        if (options.RecoveryCodeDigits is < 6 or > 20)
+        {
+            failures.Add($"Gatehouse:Mfa:RecoveryCodeDigits must be between 6 and 20 (got {options.RecoveryCodeDigits}).");
+        }
+        if (options.MaxAttempts < 1)
+        {
+            failures.Add($"Gatehouse:Mfa:MaxAttempts must be at least 1 (got {options.MaxAttempts}).");
+        }
+        if (options.TrustLifetime <= TimeSpan.Zero)
+        {
+            failures.Add("Gatehouse:Mfa:TrustLifetime must be positive.");
+        }
+        if (options.WebAuthnAllowInsecureOrigin && !environment.IsDevelopment())
+        {
+            failures.Add("Gatehouse:Mfa:WebAuthnAllowInsecureOrigin is for local development only: switch it off outside Development.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -103,4 +103,9 @@ public static class FlowIds
     public const string VerifyEmail = "verify_email";
     public const string LoginByCode = "login_by_code";
     public const string PasswordResetByCode = "password_reset_by_code";
+    public const string MfaAuthenticate = "mfa_authenticate";
+    public const string MfaReauthenticate = "mfa_reauthenticate";
+    public const string MfaTrust = "mfa_trust";
+    public const string MfaLoginWebAuthn = "mfa_login_webauthn";
+    public const string MfaSignupWebAuthn = "mfa_signup_webauthn";
 }

@@ -13,6 +13,9 @@ public sealed class GatehouseDbContext(DbContextOptions<GatehouseDbContext> opti
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<CodeChallenge> CodeChallenges => Set<CodeChallenge>();
+    public DbSet<Authenticator> Authenticators => Set<Authenticator>();
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
+    public DbSet<TrustedBrowser> TrustedBrowsers => Set<TrustedBrowser>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatehouseDbContext).Assembly);

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Gatehouse.Account.Stages;
+using Gatehouse.Configuration;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Mfa;
+
+/// <summary>
+/// The <c>mfa_authenticate</c> login stage (allauth's <c>mfa.stages.AuthenticateStage</c>): a user with an
+/// authenticator of a supported type must present a second factor after every way in. Its endpoints
+/// (auth/2fa/authenticate, auth/webauthn/authenticate) complete it through LoginCompletion.
+/// </summary>
+public sealed class MfaAuthenticateStage(GatehouseDbContext db, IOptions<MfaOptions> options) : ILoginStage
+{
+    private const string TypesKey = "types";
+
+    public string Id => FlowIds.MfaAuthenticate;
+
+    public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct) =>
+        context.User.Id != 0 && (await TypesOfAsync(db, options.Value, context.User.Id, ct)).Count > 0;
+
+    public async ValueTask EnterAsync(StageContext context, CancellationToken ct)
+    {
+        // The types are fixed when the stage starts: the pending flow shows what this login may use.
+        var types = await TypesOfAsync(db, options.Value, context.User.Id, ct);
+        var state = context.Pending.StateOf(Id);
+        state.Extra ??= [];
+        state.Extra[TypesKey] = JsonSerializer.SerializeToElement(types);
+    }
+
+    public void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending)
+    {
+        writer.WriteStartArray(TypesKey);
+        if (pending.StageStates.TryGetValue(Id, out var state) && state.Extra?.TryGetValue(TypesKey, out var types) == true)
+        {
+            foreach (var type in types.EnumerateArray())
+            {
+                writer.WriteStringValue(type.GetString());
+            }
+        }
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The supported authenticator types <paramref name="userId"/> has, in allauth's order
+    /// (its <c>_enrich_mfa_flow</c> asks <c>is_mfa_enabled</c> per type).
+    /// </summary>
+    public static async Task<List<string>> TypesOfAsync(GatehouseDbContext db, MfaOptions options, long userId, CancellationToken ct)
+    {
+        var present = await db.Authenticators.AsNoTracking()
+            .Where(a => a.UserId == userId)
+            .Select(a => a.Type)
+            .Distinct()
+            .ToListAsync(ct);
+        return MfaTypes.InWireOrder.Where(t => options.Supports(t) && present.Contains(t)).ToList();
+    }
+}

@@ -1,0 +1,16 @@
+using Gatehouse.Account.Stages;
+using Gatehouse.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Mfa;
+
+internal static class MfaServiceCollectionExtensions
+{
+    /// <summary>MFA's services. Called by AddGatehouse after the account's login stages, so mfa_authenticate runs after verify_email.</summary>
+    public static IServiceCollection AddGatehouseMfa(this IServiceCollection services)
+    {
+        services.AddScoped<ILoginStage, MfaAuthenticateStage>();
+        services.AddSingleton<IConfigContributor, MfaConfig>();
+        return services;
+    }
+}
