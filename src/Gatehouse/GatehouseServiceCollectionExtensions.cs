@@ -118,6 +118,9 @@ public static class GatehouseServiceCollectionExtensions
         // a host without schemes of its own that calls UseAuthentication() then resolves Gatehouse sessions
         // on its routes too (a cookie authenticates unsafe methods there only with a valid CSRF pair).
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(GatehouseAuthentication.Scheme, null);
+        // Registered so the handler provider resolves it from DI's compiled factory: without it, every request's
+        // handler is built by ActivatorUtilities.CreateInstance (reflection), a measurable part of the session check.
+        services.TryAddTransient<SessionAuthenticationHandler>();
         services.AddScoped<SessionEndpointFilter>();
         services.AddScoped<RateLimiter>();
         services.AddScoped<AuditLog>();

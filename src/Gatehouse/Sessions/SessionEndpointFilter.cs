@@ -43,8 +43,14 @@ public sealed partial class SessionEndpointFilter(
 
         if (endpoint?.Metadata.GetMetadata<NoSessionMetadata>() is null)
         {
-            await http.AuthenticateAsync(GatehouseAuthentication.Scheme);
+            // The authentication middleware has usually resolved it already (Gatehouse is then the default
+            // scheme); otherwise ask the handler. Either way there is one lookup per request.
             var resolution = http.Features.Get<SessionResolution>();
+            if (resolution is null)
+            {
+                await http.AuthenticateAsync(GatehouseAuthentication.Scheme);
+                resolution = http.Features.Get<SessionResolution>();
+            }
             auth.Session = resolution?.Session;
             if (resolution is { Dead: true })
             {
