@@ -10,7 +10,7 @@ public interface IConfigContributor
 }
 
 /// <summary>GET config: what the frontend needs to know about this server's account settings.</summary>
-public sealed class ConfigFlow(IOptions<AccountOptions> options, IEnumerable<IConfigContributor> contributors)
+public sealed class ConfigFlow(IOptions<AccountOptions> options, IOptions<SessionOptions> sessions, IEnumerable<IConfigContributor> contributors)
 {
     private readonly IConfigContributor[] _contributors = contributors.ToArray();
 
@@ -43,7 +43,7 @@ public sealed class ConfigFlow(IOptions<AccountOptions> options, IEnumerable<ICo
             });
             w.WriteEndObject();
             w.WriteStartObject("usersessions");
-            w.WriteBoolean("track_activity", false);
+            w.WriteBoolean("track_activity", sessions.Value.TrackActivity);
             w.WriteEndObject();
             foreach (var contributor in _contributors)
             {

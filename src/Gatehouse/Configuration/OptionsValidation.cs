@@ -246,6 +246,10 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
         {
             failures.Add($"Gatehouse:Sessions:Lifetime must be positive (got {options.Lifetime}; Django's default is 14.00:00:00).");
         }
+        if (options.ActivityUpdateInterval < TimeSpan.Zero)
+        {
+            failures.Add($"Gatehouse:Sessions:ActivityUpdateInterval must not be negative (got {options.ActivityUpdateInterval}).");
+        }
         foreach (var (setting, value) in new[] { ("CookieName", options.CookieName), ("CsrfCookieName", options.CsrfCookieName) })
         {
             if (!IsToken(value))

@@ -7,6 +7,14 @@ public sealed class SessionOptions
     /// <summary>Django's SESSION_COOKIE_AGE: two weeks.</summary>
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromDays(14);
     public string CookieName { get; set; } = "sessionid";
+    /// <summary>
+    /// USERSESSIONS_TRACK_ACTIVITY: keep each logged-in session's last_seen_at and address current and show them in
+    /// auth/sessions. allauth's default is off; ours is on, since a sessions page without "last seen" cannot tell a
+    /// user which session is theirs. The update is one conditional write per session per
+    /// <see cref="ActivityUpdateInterval"/>, not one per request.
+    /// </summary>
+    public bool TrackActivity { get; set; } = true;
+    public TimeSpan ActivityUpdateInterval { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>Set for sub-domain deployments (e.g. "project.org").</summary>
     public string? CookieDomain { get; set; }
     /// <summary>

@@ -12,6 +12,8 @@ public sealed class LoadedSession
     public long Id { get => Created?.Id ?? _id; init => _id = value; }
     internal Storage.Entities.Session? Created { get; init; }
     public required DateTime CreatedAt { get; init; }
+    /// <summary>When the session was last seen (updated at most once per Sessions:ActivityUpdateInterval).</summary>
+    public DateTime LastSeenAt { get; init; }
     public required SessionUser? User { get; init; }
     public required string? StateJson { get; init; }
 

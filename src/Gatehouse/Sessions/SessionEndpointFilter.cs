@@ -1,9 +1,11 @@
+using System.Data.Common;
 using Gatehouse.Configuration;
 using Gatehouse.Http;
 using Gatehouse.Storage;
 using Gatehouse.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +22,7 @@ public sealed class NoSessionMetadata;
 /// </summary>
 public sealed partial class SessionEndpointFilter(
     AuthContext auth, AuthResponses responses, Csrf csrf, ClientIpResolver ipResolver, ITokenStrategy tokens,
-    IOptions<SessionOptions> options, ILogger<SessionEndpointFilter> logger) : IEndpointFilter
+    IOptions<SessionOptions> options, TimeProvider time, ILogger<SessionEndpointFilter> logger) : IEndpointFilter
 {
     public const string SessionTokenHeader = SessionTokenStrategy.Header;
     private readonly SessionOptions _options = options.Value;
@@ -59,6 +61,11 @@ public sealed partial class SessionEndpointFilter(
                     return responses.SessionGone();
                 }
                 auth.SessionEnded = true; // clear a stale cookie
+            }
+            if (_options.TrackActivity && auth.Session is { User: not null } seen &&
+                time.GetUtcNow().UtcDateTime - seen.LastSeenAt >= _options.ActivityUpdateInterval)
+            {
+                await TouchAsync(http, seen);
             }
         }
 
@@ -103,6 +110,29 @@ public sealed partial class SessionEndpointFilter(
     }
 
     /// <summary>
+    /// Records that the session was seen now, from this address (allauth's UserSessionsMiddleware). Conditional on the
+    /// stored time, so of concurrent requests one writes; it runs at most once per interval per session, which keeps
+    /// writes off the session check, and it is only bookkeeping: a failure is logged, never the request's answer.
+    /// </summary>
+    private async Task TouchAsync(HttpContext http, LoadedSession session)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var cutoff = now - _options.ActivityUpdateInterval;
+        var ip = auth.Ip;
+        try
+        {
+            var db = http.RequestServices.GetRequiredService<GatehouseDbContext>();
+            await db.Sessions
+                .Where(s => s.Id == session.Id && s.LastSeenAt <= cutoff)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.LastSeenAt, now).SetProperty(s => s.Ip, ip), http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException && !http.RequestAborted.IsCancellationRequested)
+        {
+            Log.ActivityNotRecorded(logger, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>
     /// An update that found its row changed or gone (EF Core's concurrency check), or a unique index that a
     /// concurrent request filled first and the flow did not expect.
     /// </summary>
@@ -142,5 +172,8 @@ public sealed partial class SessionEndpointFilter(
 
         [LoggerMessage(2, LogLevel.Information, "{Method} {Path} lost a race with a concurrent request; answered 409")]
         public static partial void LostRace(ILogger logger, string method, string path);
+
+        [LoggerMessage(3, LogLevel.Warning, "A session's last activity could not be recorded ({Error})")]
+        public static partial void ActivityNotRecorded(ILogger logger, string error);
     }
 }

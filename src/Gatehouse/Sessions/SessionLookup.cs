@@ -22,7 +22,7 @@ public sealed class SessionLookup : IAsyncDisposable
     // those of logins with the old password that were still in flight and committed afterwards.
     private const string Sql = """
         SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash,
-               (SELECT e.email FROM email_addresses e WHERE e.user_id = u.id AND e.is_primary LIMIT 1)
+               (SELECT e.email FROM email_addresses e WHERE e.user_id = u.id AND e.is_primary LIMIT 1), s.last_seen_at
         FROM sessions s LEFT JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = @hash AND s.expires_at > @now AND s.client = @client
           AND (s.user_id IS NULL OR (u.is_active AND s.auth_stamp = u.security_stamp))
@@ -91,6 +91,7 @@ public sealed class SessionLookup : IAsyncDisposable
         {
             Id = reader.GetInt64(0),
             CreatedAt = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc),
+            LastSeenAt = DateTime.SpecifyKind(reader.GetDateTime(7), DateTimeKind.Utc),
             StateJson = reader.IsDBNull(2) ? null : reader.GetString(2),
             User = reader.IsDBNull(3)
                 ? null

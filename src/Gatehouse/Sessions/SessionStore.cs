@@ -50,7 +50,7 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
         db.Sessions.Add(entity);
         auth.Issued = new IssuedSession(token, entity);
         auth.RotateCsrf = user is not null;
-        auth.Session = new LoadedSession { Created = entity, CreatedAt = now, User = user, StateJson = entity.State };
+        auth.Session = new LoadedSession { Created = entity, CreatedAt = now, LastSeenAt = now, User = user, StateJson = entity.State };
     }
 
     /// <summary>Keeps the session and its token, replacing its state (e.g. a new pending flow).</summary>
@@ -78,7 +78,7 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
         auth.Session = new LoadedSession
         {
             Id = auth.Session.Id, Created = auth.Session.Created, CreatedAt = auth.Session.CreatedAt,
-            User = auth.Session.User, StateJson = json,
+            LastSeenAt = auth.Session.LastSeenAt, User = auth.Session.User, StateJson = json,
         };
     }
 

@@ -2,14 +2,19 @@ using System.Globalization;
 using Gatehouse.Audit;
 using Gatehouse.Http;
 using Gatehouse.Storage;
+using Gatehouse.Configuration;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SessionOptions = Gatehouse.Configuration.SessionOptions;
 
 namespace Gatehouse.Sessions;
 
 /// <summary>GET/DELETE auth/sessions: the user's logged-in sessions, and ending some of them.</summary>
-public sealed class SessionsFlow(GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, AuditLog audit, TimeProvider time)
+public sealed class SessionsFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, AuditLog audit, TimeProvider time,
+    IOptions<SessionOptions> options)
 {
-    private sealed record Row(long Id, string UserAgent, string Ip, DateTime CreatedAt);
+    private sealed record Row(long Id, string UserAgent, string Ip, DateTime CreatedAt, DateTime LastSeenAt);
 
     public async Task<ApiResult> ListAsync(CancellationToken ct)
     {
@@ -65,7 +70,7 @@ public sealed class SessionsFlow(GatehouseDbContext db, AuthContext auth, AuthRe
         return db.Sessions.AsNoTracking()
             .Where(s => s.UserId == userId && s.ExpiresAt > now)
             .OrderBy(s => s.Id)
-            .Select(s => new Row(s.Id, s.UserAgent, s.Ip, s.CreatedAt))
+            .Select(s => new Row(s.Id, s.UserAgent, s.Ip, s.CreatedAt, s.LastSeenAt))
             .ToListAsync(ct);
     }
 
@@ -83,6 +88,10 @@ public sealed class SessionsFlow(GatehouseDbContext db, AuthContext auth, AuthRe
                 w.WriteNumber("created_at", AuthResponses.Epoch(new DateTimeOffset(row.CreatedAt, TimeSpan.Zero)));
                 w.WriteBoolean("is_current", row.Id == current);
                 w.WriteNumber("id", row.Id);
+                if (options.Value.TrackActivity)
+                {
+                    w.WriteNumber("last_seen_at", AuthResponses.Epoch(new DateTimeOffset(row.LastSeenAt, TimeSpan.Zero)));
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -159,7 +159,7 @@ public abstract class SessionLifetimeTests(DatabaseKind database) : ApiTestBase(
         Assert.Equal(JsonValueKind.True, account.GetProperty("login_by_code_enabled").ValueKind);
         Assert.Equal(JsonValueKind.False, account.GetProperty("password_reset_by_code_enabled").ValueKind);
         Assert.Equal("email", account.GetProperty("authentication_method").GetString());
-        Assert.Equal(JsonValueKind.False, config.Data.GetProperty("usersessions").GetProperty("track_activity").ValueKind);
+        Assert.Equal(JsonValueKind.True, config.Data.GetProperty("usersessions").GetProperty("track_activity").ValueKind);
     }
 
     [Theory, MemberData(nameof(Clients))]

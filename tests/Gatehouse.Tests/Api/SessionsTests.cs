@@ -173,6 +173,48 @@ public abstract class SessionsTests(DatabaseKind database) : ApiTestBase(databas
 
         Assert.Equal(2, Sessions(list).Count);
     }
+
+    private static double LastSeen(ApiResponse list, long id) =>
+        Sessions(list).Single(s => s.GetProperty("id").GetInt64() == id).GetProperty("last_seen_at").GetDouble();
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task LastSeen_MovesWithUse_OncePerInterval_AndOnlyForTheSessionUsed(ClientKind kind)
+    {
+        var (app, laptop, phone) = await TwoSessionsAsync(kind);
+        var first = await laptop.GetAsync("auth/sessions");
+        var laptopId = CurrentId(first);
+        var phoneId = CurrentId(await phone.GetAsync("auth/sessions"));
+        var laptopSeen = LastSeen(first, laptopId);
+        var phoneSeen = LastSeen(first, phoneId);
+        var start = app.Clock.GetUtcNow().ToUnixTimeSeconds();
+        Assert.InRange(laptopSeen, start - 60, start + 1);
+
+        // Within the interval: requests do not write (the stored time stays).
+        app.Clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(200, (await laptop.GetAsync("auth/session")).StatusCode);
+        Assert.Equal(laptopSeen, LastSeen(await phone.GetAsync("auth/sessions"), laptopId), 3);
+
+        // Past it: the laptop's next request records now; the phone, unused since, keeps its time.
+        app.Clock.Advance(TimeSpan.FromMinutes(2));
+        var now = app.Clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        Assert.Equal(200, (await laptop.GetAsync("auth/session")).StatusCode);
+        var after = await laptop.GetAsync("auth/sessions");
+        Assert.Equal(now, LastSeen(after, laptopId), 0);
+        Assert.Equal(phoneSeen, LastSeen(after, phoneId), 3);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task WithoutActivityTracking_NoLastSeen_AndConfigSaysSo(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Sessions:TrackActivity"] = "false" });
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+
+        var list = await client.GetAsync("auth/sessions");
+        var config = await client.GetAsync("config");
+
+        Assert.False(Assert.Single(Sessions(list)).TryGetProperty("last_seen_at", out _));
+        Assert.False(config.Data.GetProperty("usersessions").GetProperty("track_activity").GetBoolean());
+    }
 }
 
 public sealed class SqliteSessionsTests() : SessionsTests(DatabaseKind.Sqlite);
