@@ -36,6 +36,8 @@ public static partial class Frontend
             return false;
         }
         Log.Serving(logger, root);
+        // The bundled pages are the ones the default Gatehouse:FrontendUrls templates name.
+        app.Services.GetRequiredService<Gatehouse.Configuration.GatehouseFrontendPages>().Served = true;
 
         var files = new PhysicalFileProvider(root);
         app.Use(async (context, next) =>

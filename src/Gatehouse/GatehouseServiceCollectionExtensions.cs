@@ -100,6 +100,8 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<MailKeys>();
         // Registered before the workers below: hosted services start in order, and none may meet a wrong schema.
         services.AddHostedService<SchemaStartupCheck>();
+        services.TryAddSingleton<GatehouseFrontendPages>();
+        services.AddHostedService<FrontendUrlsCheck>();
         services.AddSingleton<MaintenanceWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<MaintenanceWorker>());
 

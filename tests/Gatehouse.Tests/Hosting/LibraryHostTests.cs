@@ -93,6 +93,39 @@ public sealed class LibraryHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InProduction_DefaultFrontendUrls_AreWarnedAboutOnce_NamingEachDefault()
+    {
+        var host = await StartAsync(new() { ["Gatehouse:FrontendUrls:account_signup"] = "https://app.example.com/join" });
+
+        var warning = Assert.Single(host.LogLines, line => line.Contains("default frontend pages", StringComparison.Ordinal));
+        Assert.StartsWith("Warning ", warning, StringComparison.Ordinal);
+        Assert.Contains("https://app.example.com", warning, StringComparison.Ordinal);
+        Assert.Contains("account_confirm_email=/account/verify-email/{key}", warning, StringComparison.Ordinal);
+        Assert.Contains("account_reset_password_from_key=", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("account_signup", warning, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Development", false)]
+    [InlineData("Production", true)]
+    public async Task NoFrontendUrlWarning_InDevelopment_OrWhenEveryTemplateIsSet(string environment, bool setAll)
+    {
+        var settings = setAll
+            ? new Dictionary<string, string?>
+            {
+                ["Gatehouse:FrontendUrls:account_confirm_email"] = "https://app.example.com/verify?key={key}",
+                ["Gatehouse:FrontendUrls:account_reset_password_from_key"] = "https://app.example.com/reset?key={key}",
+                ["Gatehouse:FrontendUrls:account_reset_password"] = "https://app.example.com/reset",
+                ["Gatehouse:FrontendUrls:account_signup"] = "https://app.example.com/join",
+            }
+            : [];
+
+        var host = await StartAsync(settings, environment);
+
+        Assert.DoesNotContain(host.LogLines, line => line.Contains("default frontend pages", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AtInformation_ASignup_WritesNoEfCoreCommandLineToTheHostsLog()
     {
         // The outbox poll and every flow run SQL; a host logging at Information must not get each command.
