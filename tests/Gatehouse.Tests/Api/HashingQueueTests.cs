@@ -56,6 +56,41 @@ public abstract class HashingQueueTests(DatabaseKind database) : ApiTestBase(dat
         Assert.All(await Task.WhenAll(admitted), login => Assert.Equal(["email_password_mismatch@password"], login.ErrorCodes));
     }
 
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ALoginRefusedWith503_IsNotCountedAsAFailedLogin(ClientKind kind)
+    {
+        using var hash = new BlockingHashFunction();
+        var app = await StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Gatehouse:RateLimits:Enabled"] = "true",
+                ["Gatehouse:RateLimits:Rules:login_failed"] = "100/m/ip,3/5m/key",
+                ["Gatehouse:Passwords:MaxQueueWait"] = "00:00:00.5",
+            },
+            services => services.Replace(ServiceDescriptor.Singleton(provider =>
+                new PasswordHashingExecutor(provider.GetRequiredService<IOptions<PasswordOptions>>(), hash, hashTime: TimeSpan.FromSeconds(1)))));
+
+        // Two wrong logins for the key admitted (one hashing, one waiting its turn: both counted), then three that
+        // would wait a full hash longer than MaxQueueWait and are refused.
+        var executor = app.Services.GetRequiredService<PasswordHashingExecutor>();
+        var first = LoginAsync(app, kind, OtherIp);
+        await hash.WaitForStartAsync();
+        var second = LoginAsync(app, kind, OtherIp);
+        Assert.True(SpinWait.SpinUntil(() => executor.Waiting == 1, TimeSpan.FromSeconds(10)), "the second login never reached the queue");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(503, (await LoginAsync(app, kind, OtherIp)).StatusCode);
+        }
+        hash.Release(2);
+        Assert.Equal(["email_password_mismatch@password"], (await first).ErrorCodes);
+        Assert.Equal(["email_password_mismatch@password"], (await second).ErrorCodes);
+        hash.Release(1);
+
+        // Shed load is not a guess: the key has two failures, so this third attempt is still evaluated.
+        var next = await LoginAsync(app, kind, OtherIp);
+        Assert.Equal(["email_password_mismatch@password"], next.ErrorCodes);
+    }
+
     private static async Task<ApiResponse> LoginAsync(GatehouseApp app, ClientKind kind, string ip)
     {
         using var client = app.Client(kind);

@@ -47,7 +47,7 @@ public sealed class LoginFlow(
 
         var user = email is not null ? await users.FindForLoginAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
         // An unknown account still costs one hash, so timing does not tell whether it exists.
-        var result = await hasher.VerifyAsync(password!, user?.PasswordHash, auth.Ip, ct);
+        var result = await hasher.VerifyCountedAsync(rateLimiter, failedSubject, password!, user?.PasswordHash, auth.Ip, ct);
         if (user is null || result == PasswordVerificationResult.Failed)
         {
             audit.Record(AuditEvents.LoginFailed, user?.Id);
