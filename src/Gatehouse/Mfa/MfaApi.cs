@@ -1,7 +1,9 @@
 using Gatehouse.Configuration;
+using Gatehouse.Http;
 using Gatehouse.Mfa.RecoveryCodes;
 using Gatehouse.Mfa.Totp;
 using Gatehouse.Mfa.WebAuthn;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 
 namespace Gatehouse.Mfa;
@@ -18,6 +20,9 @@ internal static class MfaApi
         {
             return;
         }
+        group.MapPost("auth/2fa/authenticate", static (JsonInput input, MfaFlow flow, CancellationToken ct) => flow.AuthenticateAsync(input, ct));
+        authenticated.MapPost("auth/2fa/reauthenticate", static (JsonInput input, MfaFlow flow, CancellationToken ct) => flow.ReauthenticateAsync(input, ct));
+        authenticated.MapGet("account/authenticators", static (MfaFlow flow, CancellationToken ct) => flow.ListAsync(ct));
         if (options.Supports(MfaTypes.Totp))
         {
             TotpApi.Map(group, authenticated, options);

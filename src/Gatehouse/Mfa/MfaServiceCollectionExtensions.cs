@@ -1,5 +1,8 @@
 using Gatehouse.Account.Stages;
 using Gatehouse.Configuration;
+using Gatehouse.Mfa.RecoveryCodes;
+using Gatehouse.Mfa.Totp;
+using Gatehouse.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Mfa;
@@ -11,6 +14,13 @@ internal static class MfaServiceCollectionExtensions
     {
         services.AddScoped<ILoginStage, MfaAuthenticateStage>();
         services.AddSingleton<IConfigContributor, MfaConfig>();
+        services.AddScoped<IReauthenticationFlowContributor, MfaReauthenticationFlows>();
+        services.AddScoped<MfaAuthenticators>();
+        services.AddScoped<MfaFlow>();
+        services.AddScoped<TotpAuthenticator>();
+        services.AddScoped<TotpFlow>();
+        services.AddScoped<RecoveryCodeSet>();
+        services.AddScoped<RecoveryCodesFlow>();
         return services;
     }
 }
