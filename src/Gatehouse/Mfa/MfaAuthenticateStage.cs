@@ -14,7 +14,8 @@ namespace Gatehouse.Mfa;
 /// authenticator of a supported type must present a second factor after every way in. Its endpoints
 /// (auth/2fa/authenticate, auth/webauthn/authenticate) complete it through LoginCompletion.
 /// </summary>
-public sealed class MfaAuthenticateStage(GatehouseDbContext db, CodeChallenges challenges, IOptions<MfaOptions> options) : ILoginStage
+public sealed class MfaAuthenticateStage(
+    GatehouseDbContext db, CodeChallenges challenges, TrustedBrowsers trusted, IOptions<MfaOptions> options) : ILoginStage
 {
     private const string TypesKey = "types";
     private const string ChallengePurpose = "mfa_authenticate";
@@ -23,7 +24,7 @@ public sealed class MfaAuthenticateStage(GatehouseDbContext db, CodeChallenges c
 
     /// <summary>
     /// allauth's <c>AuthenticateStage._should_handle</c>: a user with TOTP or WebAuthn (recovery codes alone back
-    /// nothing up), unless this login already was a passkey login (a factor of its own).
+    /// nothing up), unless this login already was a passkey login (a factor of its own) or the browser is trusted.
     /// </summary>
     public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct)
     {
@@ -32,7 +33,7 @@ public sealed class MfaAuthenticateStage(GatehouseDbContext db, CodeChallenges c
             return false;
         }
         var types = await TypesOfAsync(db, options.Value, context.User.Id, ct);
-        return types.Contains(MfaTypes.Totp) || types.Contains(MfaTypes.WebAuthn);
+        return (types.Contains(MfaTypes.Totp) || types.Contains(MfaTypes.WebAuthn)) && !await trusted.IsTrustedAsync(context.User, ct);
     }
 
     public async ValueTask EnterAsync(StageContext context, CancellationToken ct)

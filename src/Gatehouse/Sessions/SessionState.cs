@@ -128,6 +128,8 @@ public static class FlowIds
     public const string MfaAuthenticate = "mfa_authenticate";
     public const string MfaReauthenticate = "mfa_reauthenticate";
     public const string MfaTrust = "mfa_trust";
+    /// <summary>Ours: a staff account must set up a second factor before its login completes (Gatehouse:Mfa:RequiredForStaff).</summary>
+    public const string MfaSetup = "mfa_setup";
     public const string MfaLoginWebAuthn = "mfa_login_webauthn";
     public const string MfaSignupWebAuthn = "mfa_signup_webauthn";
 }

@@ -1,3 +1,5 @@
+using Gatehouse.Account;
+using Gatehouse.Account.Flows;
 using Gatehouse.Audit;
 using Gatehouse.Configuration;
 using Gatehouse.Email;
@@ -12,15 +14,37 @@ namespace Gatehouse.Mfa.Totp;
 /// <summary>GET/POST/DELETE account/authenticators/totp (allauth's ManageTOTPView and mfa/totp/internal/flows.py).</summary>
 public sealed class TotpFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, TotpAuthenticator totp,
-    MfaAuthenticators authenticators, Mfa.RecoveryCodes.RecoveryCodeSet recoveryCodes, SecurityNotices notices, Mailer mailer, AuditLog audit)
+    MfaAuthenticators authenticators, Mfa.RecoveryCodes.RecoveryCodeSet recoveryCodes, SecurityNotices notices, Mailer mailer, AuditLog audit,
+    UserDirectory users, LoginCompletion completion, TimeProvider time)
 {
+    /// <summary>
+    /// Who is setting TOTP up: the logged-in user, or the user of a pending <c>mfa_setup</c> stage (a staff login
+    /// that must set up a factor first). Null: neither, answered like the authenticated routes answer.
+    /// </summary>
+    private async Task<(SessionUser User, PendingFlow? Setup)?> SetterUpAsync(CancellationToken ct)
+    {
+        if (auth.User is { } loggedIn)
+        {
+            return (loggedIn, null);
+        }
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        if (pending?.CurrentStage == FlowIds.MfaSetup && pending.UserId is { } userId && await users.FindByIdAsync(userId, ct) is { IsActive: true } user)
+        {
+            return (UserDirectory.ToSessionUser(user), pending);
+        }
+        return null;
+    }
+
     /// <summary>
     /// The TOTP authenticator, or 404 with a new secret and its otpauth URL to set one up; the secret is kept
     /// (sealed) in the session for the activation, as allauth keeps it in its session.
     /// </summary>
     public async Task<ApiResult> GetAsync(CancellationToken ct)
     {
-        var user = auth.User!;
+        if (await SetterUpAsync(ct) is not var (user, _))
+        {
+            return responses.Unauthenticated(auth);
+        }
         if (await FindAsync(user.Id, ct) is { } existing)
         {
             return await DataAsync(existing, recoveryCodesGenerated: null, ct);
@@ -49,7 +73,10 @@ public sealed class TotpFlow(
     /// <summary>Activates TOTP with a code for the secret offered by GET; recovery codes come with the first authenticator.</summary>
     public async Task<ApiResult> ActivateAsync(JsonInput input, CancellationToken ct)
     {
-        var user = auth.User!;
+        if (await SetterUpAsync(ct) is not var (user, setup))
+        {
+            return responses.Unauthenticated(auth);
+        }
         var code = input.Text("code", maxLength: 64);
         if (!input.IsValid)
         {
@@ -66,7 +93,8 @@ public sealed class TotpFlow(
         {
             return IncorrectCode();
         }
-        if (await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
+        // A login's mfa_setup stage follows a proof made moments ago; a logged-in session must have made one recently.
+        if (setup is null && await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
             return reauthenticate;
         }
@@ -84,6 +112,12 @@ public sealed class TotpFlow(
             state.Mfa.UnshownRecoveryCodes = recoveryCodes.SealUnshown(codes, user.Id);
         }
         sessions.SaveState(auth, state);
+        if (setup is not null)
+        {
+            // The staff login this set-up was required for completes now (the codes wait in the new session).
+            var entity = await users.FindByIdAsync(user.Id, ct);
+            return await completion.CompleteStageAsync(FlowIds.MfaSetup, entity!, setup, ct);
+        }
         // Two activations racing both pass the check above; the unique index (user, type) lets one in and
         // the endpoint filter answers the other 409.
         await db.SaveChangesAsync(ct);
