@@ -225,6 +225,10 @@ public abstract class TotpTests(DatabaseKind database) : MfaTestBase(database)
         Assert.Equal(["recovery_codes", "totp"], Types(flows[1]));
         Assert.Equal(1, await app.DbAsync(db => db.Authenticators.CountAsync(a => a.Type == "totp")));
 
+        Assert.Equal(["required@code"], (await client.PostAsync("auth/2fa/reauthenticate", new { })).ErrorCodes);
+        Assert.Equal(["invalid@code"], (await client.PostAsync("auth/2fa/reauthenticate", new { code = 123456 })).ErrorCodes);
+        Assert.Equal(["invalid_json"], (await client.PostAsync("auth/2fa/reauthenticate", "[]")).ErrorCodes);
+        Assert.Equal(401, (await app.Client(kind).PostAsync("auth/2fa/reauthenticate", new { code = TotpCode(app, secret) })).StatusCode);
         var wrong = await client.PostAsync("auth/2fa/reauthenticate", new { code = "000000" == TotpCode(app, secret) ? "111111" : "000000" });
         Assert.Equal(["incorrect_code@code"], wrong.ErrorCodes);
         var reauthenticated = await client.PostAsync("auth/2fa/reauthenticate", new { code = TotpCode(app, secret) });
