@@ -32,8 +32,7 @@ public sealed class MfaFlow(
     /// </summary>
     public async Task<ApiResult> AuthenticateAsync(JsonInput input, CancellationToken ct)
     {
-        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
-        if (pending?.CurrentStage != FlowIds.MfaAuthenticate || pending.UserId is not { } userId)
+        if (PendingAuthenticate() is not { } pending)
         {
             // allauth's AuthenticationStageAPIView: no such stage pending is a plain 401 with the flows.
             return responses.Unauthenticated(auth);
@@ -43,23 +42,42 @@ public sealed class MfaFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
+        return await CompleteAuthenticateAsync(pending, (userId, token) => authenticators.VerifyCodeAsync(userId, code!, token), IncorrectCodeError, ct);
+    }
+
+    /// <summary>The session's pending login when its current stage is mfa_authenticate (and its user is known), else null.</summary>
+    public PendingFlow? PendingAuthenticate()
+    {
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        return pending?.CurrentStage == FlowIds.MfaAuthenticate && pending.UserId is not null ? pending : null;
+    }
+
+    /// <summary>
+    /// Completes mfa_authenticate with whatever factor <paramref name="verify"/> checks (a typed code here; the
+    /// WebAuthn endpoint passes its assertion check): takes an attempt first, answers <paramref name="refusal"/> when
+    /// the factor fails, ends the login when no attempt is left, records the method and moves to the next stage.
+    /// </summary>
+    public async Task<ApiResult> CompleteAuthenticateAsync(
+        PendingFlow pending, Func<long, CancellationToken, Task<Authenticator?>> verify, ApiError refusal, CancellationToken ct)
+    {
+        var userId = pending.UserId!.Value;
         var challenge = pending.StateOf(FlowIds.MfaAuthenticate).Challenge;
         if (!await challenges.TakeAttemptAsync(challenge, _options.MaxAttempts, ct))
         {
             sessions.SaveState(auth, new SessionState());
             audit.Record(AuditEvents.MfaFailed, userId, new { reason = "too_many_attempts" });
             await db.SaveChangesAsync(ct);
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "code"));
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
         }
-        var used = await authenticators.VerifyCodeAsync(userId, code!, ct);
+        var used = await verify(userId, ct);
         if (used is null)
         {
             audit.Record(AuditEvents.MfaFailed, userId);
             await db.SaveChangesAsync(ct);
-            return IncorrectCode();
+            return ApiResult.BadRequest(refusal);
         }
         var user = await users.FindByIdAsync(userId, ct);
-        // A second right code racing this one (say TOTP and a recovery code) finds the challenge used up.
+        // A second right answer racing this one (say TOTP and a recovery code) finds the challenge used up.
         if (user is null || !user.IsActive || !await challenges.ConsumeAsync(challenge!, ct))
         {
             return ApiResult.Conflict();
@@ -75,23 +93,30 @@ public sealed class MfaFlow(
     /// </summary>
     public async Task<ApiResult> ReauthenticateAsync(JsonInput input, CancellationToken ct)
     {
-        var user = auth.User!;
         var code = input.Text("code", maxLength: 64);
         if (!input.IsValid)
         {
             return ApiResult.BadRequest(input.Errors);
         }
+        return await CompleteReauthenticateAsync((userId, token) => authenticators.VerifyCodeAsync(userId, code!, token), IncorrectCodeError, ct);
+    }
+
+    /// <summary>mfa_reauthenticate with whatever factor <paramref name="verify"/> checks (WebAuthn's endpoint uses it too).</summary>
+    public async Task<ApiResult> CompleteReauthenticateAsync(
+        Func<long, CancellationToken, Task<Authenticator?>> verify, ApiError refusal, CancellationToken ct)
+    {
+        var user = auth.User!;
         var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (!await rateLimiter.TryHitAsync("login_failed", subject, ct))
         {
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "code"));
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
         }
-        var used = await authenticators.VerifyCodeAsync(user.Id, code!, ct);
+        var used = await verify(user.Id, ct);
         if (used is null)
         {
             audit.Record(AuditEvents.MfaFailed, user.Id, new { reauthenticated = true });
             await db.SaveChangesAsync(ct);
-            return IncorrectCode();
+            return ApiResult.BadRequest(refusal);
         }
         await rateLimiter.UndoHitAsync("login_failed", subject, ct);
         var state = auth.Session!.State;
@@ -141,5 +166,5 @@ public sealed class MfaFlow(
 
     private static string? PrimaryEmail(User user) => user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email;
 
-    private static ApiResult IncorrectCode() => ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "code"));
+    private static readonly ApiError IncorrectCodeError = new("Incorrect code.", ErrorCodes.IncorrectCode, "code");
 }
