@@ -49,6 +49,8 @@ public abstract class BadInputTests(DatabaseKind database) : ApiTestBase(databas
         ["PATCH account/email"] = new("PATCH", "account/email", Prep.Authenticated, [new("email"), new("primary", FieldKind.Flag)]),
         ["DELETE account/email"] = new("DELETE", "account/email", Prep.Authenticated, [new("email")]),
         ["DELETE auth/sessions"] = new("DELETE", "auth/sessions", Prep.Authenticated, [new("sessions", FieldKind.IdList)]),
+        ["POST account/authenticators/totp"] = new("POST", "account/authenticators/totp", Prep.Authenticated, [new("code")]),
+        ["POST auth/2fa/reauthenticate"] = new("POST", "auth/2fa/reauthenticate", Prep.Authenticated, [new("code")]),
     };
 
     /// <summary>What a payload is expected to produce.</summary>
