@@ -23,6 +23,13 @@ public static class AuditEvents
     public const string PasswordReset = "password_reset";
     public const string Reauthenticated = "reauthenticated";
     public const string SessionEnded = "session_ended";
+    // MFA (allauth's mfa signals: authenticator_added/removed/reset/used, authentication_failed).
+    public const string MfaAuthenticatorAdded = "mfa_authenticator_added";
+    public const string MfaAuthenticatorRemoved = "mfa_authenticator_removed";
+    public const string MfaRecoveryCodesGenerated = "mfa_recovery_codes_generated";
+    public const string MfaAuthenticated = "mfa_authenticated";
+    public const string MfaFailed = "mfa_failed";
+    public const string MfaBrowserTrusted = "mfa_browser_trusted";
 }
 
 /// <summary>

@@ -29,6 +29,10 @@ public static class ErrorCodes
     public const string MaxLength = "max_length";
     public const string MinLength = "min_length";
     public const string NullCharactersNotAllowed = "null_characters_not_allowed";
+    // allauth.mfa's adapter error_messages.
+    public const string UnverifiedEmail = "unverified_email";
+    public const string CannotGenerateRecoveryCodes = "cannot_generate_recovery_codes";
+    public const string CannotDeleteAuthenticator = "cannot_delete_authenticator";
 
     // Gatehouse's own codes (allauth answers these cases with HTML pages or a 500).
     public const string InvalidJson = "invalid_json";

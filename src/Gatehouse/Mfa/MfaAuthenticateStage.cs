@@ -20,7 +20,11 @@ public sealed class MfaAuthenticateStage(GatehouseDbContext db, IOptions<MfaOpti
     public string Id => FlowIds.MfaAuthenticate;
 
     public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct) =>
-        context.User.Id != 0 && (await TypesOfAsync(db, options.Value, context.User.Id, ct)).Count > 0;
+        context.User.Id != 0 && !UsedPasskey(context.Pending) && (await TypesOfAsync(db, options.Value, context.User.Id, ct)).Count > 0;
+
+    /// <summary>A passkey login was its own second factor (allauth's did_use_passwordless_login).</summary>
+    private static bool UsedPasskey(PendingFlow pending) =>
+        pending.Methods.Any(m => m is { Method: "mfa", Type: MfaTypes.WebAuthn, Passwordless: true });
 
     public async ValueTask EnterAsync(StageContext context, CancellationToken ct)
     {

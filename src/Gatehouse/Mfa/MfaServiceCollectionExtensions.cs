@@ -1,5 +1,6 @@
 using Gatehouse.Account.Stages;
 using Gatehouse.Configuration;
+using Gatehouse.Mfa.WebAuthn;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Mfa;
@@ -11,6 +12,7 @@ internal static class MfaServiceCollectionExtensions
     {
         services.AddScoped<ILoginStage, MfaAuthenticateStage>();
         services.AddSingleton<IConfigContributor, MfaConfig>();
+        services.AddGatehouseWebAuthn();
         return services;
     }
 }

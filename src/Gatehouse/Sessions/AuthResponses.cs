@@ -100,9 +100,21 @@ public sealed class AuthResponses(
             {
                 w.WriteString("username", method.Username);
             }
+            if (method.Id is { } id)
+            {
+                w.WriteNumber("id", id);
+            }
+            if (method.Type is not null)
+            {
+                w.WriteString("type", method.Type);
+            }
             if (method.Reauthenticated == true)
             {
                 w.WriteBoolean("reauthenticated", true);
+            }
+            if (method.Passwordless == true)
+            {
+                w.WriteBoolean("passwordless", true);
             }
             w.WriteEndObject();
         }

@@ -11,6 +11,8 @@ public sealed class SessionState
 {
     public List<AuthMethod> Methods { get; set; } = [];
     public PendingFlow? Pending { get; set; }
+    /// <summary>A WebAuthn ceremony whose options were handed out and whose answer is awaited (allauth's "mfa.webauthn.state").</summary>
+    public Mfa.WebAuthn.WebAuthnCeremony? WebAuthn { get; set; }
     /// <summary>
     /// A logged-in user's address waiting for its mailed code (verification by code of an address added
     /// from account/email; allauth keeps this process in the session too).
@@ -37,7 +39,12 @@ public sealed class AuthMethod
     public double At { get; set; }
     public string? Email { get; set; }
     public string? Username { get; set; }
+    /// <summary>method "mfa": the authenticator's id and type (allauth's <c>post_authentication</c> extra data).</summary>
+    public long? Id { get; set; }
+    public string? Type { get; set; }
     public bool? Reauthenticated { get; set; }
+    /// <summary>method "mfa": a passkey login (WebAuthn without a password first), which skips mfa_authenticate.</summary>
+    public bool? Passwordless { get; set; }
 }
 
 /// <summary>
