@@ -41,7 +41,7 @@ public static class GatehouseEndpointRouteBuilderExtensions
             group.MapAccount(authenticated, account);
             group.MapEmail(authenticated, account);
             authenticated.MapSessions();
-            group.MapMfa(authenticated, mfa);
+            group.MapMfa(authenticated, mfa, client);
         }
         return endpoints;
     }

@@ -57,6 +57,15 @@ public static class GatehouseServiceCollectionExtensions
         Bind<FrontendOptions, FrontendOptionsValidator>(services, configuration, FrontendOptions.Section);
         Bind<PasswordOptions, PasswordOptionsValidator>(services, configuration, "Gatehouse:Passwords");
         Bind<MfaOptions, MfaOptionsValidator>(services, configuration, MfaOptions.Section);
+        // The binder appends configured items to an array's non-empty default ("SupportedTypes:0 = totp" gave all
+        // three types plus totp again); a configured list replaces the default, as allauth's setting does.
+        services.AddOptions<MfaOptions>().Configure(options =>
+        {
+            if (configuration.GetSection(MfaOptions.Section + ":SupportedTypes") is { } types && types.Exists())
+            {
+                options.SupportedTypes = types.Get<string[]>() ?? [];
+            }
+        });
         services.AddOptions<GatehouseOptions>()
             .Bind(configuration.GetSection(GatehouseOptions.Section))
             .PostConfigure<IHostEnvironment>((options, environment) =>

@@ -58,10 +58,9 @@ public sealed class Mailer
 
     public void Enqueue(string to, string template, Dictionary<string, string> values)
     {
-        // The site's name: configured, else the frontend's host, else (Development) the request's host.
-        var host = _frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : RequestHost(_http.HttpContext?.Request.Host);
-        values.TryAdd("site_name", _options.SiteName ?? host);
-        values.TryAdd("site_domain", _options.SiteName ?? host);
+        var site = SiteName();
+        values.TryAdd("site_name", site);
+        values.TryAdd("site_domain", site);
         var mail = MailTemplates.Render(template, values);
         var now = _time.GetUtcNow().UtcDateTime;
         _db.OutboxMessages.Add(new OutboxMessage
@@ -78,6 +77,10 @@ public sealed class Mailer
             NextAttemptAt = now,
         });
     }
+
+    /// <summary>The site's name: configured, else the frontend's host, else (Development) the request's host.</summary>
+    public string SiteName() =>
+        _options.SiteName ?? (_frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : RequestHost(_http.HttpContext?.Request.Host));
 
     /// <summary>
     /// The request's host as a site name (Development only: elsewhere BaseUrl is required). The Host

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Account.Stages;
 using Gatehouse.Configuration;
+using Gatehouse.Security;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -13,18 +14,27 @@ namespace Gatehouse.Mfa;
 /// authenticator of a supported type must present a second factor after every way in. Its endpoints
 /// (auth/2fa/authenticate, auth/webauthn/authenticate) complete it through LoginCompletion.
 /// </summary>
-public sealed class MfaAuthenticateStage(GatehouseDbContext db, IOptions<MfaOptions> options) : ILoginStage
+public sealed class MfaAuthenticateStage(
+    GatehouseDbContext db, CodeChallenges challenges, TrustedBrowsers trusted, IOptions<MfaOptions> options) : ILoginStage
 {
     private const string TypesKey = "types";
+    private const string ChallengePurpose = "mfa_authenticate";
 
     public string Id => FlowIds.MfaAuthenticate;
 
-    public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct) =>
-        context.User.Id != 0 && !UsedPasskey(context.Pending) && (await TypesOfAsync(db, options.Value, context.User.Id, ct)).Count > 0;
-
-    /// <summary>A passkey login was its own second factor (allauth's did_use_passwordless_login).</summary>
-    private static bool UsedPasskey(PendingFlow pending) =>
-        pending.Methods.Any(m => m is { Method: "mfa", Type: MfaTypes.WebAuthn, Passwordless: true });
+    /// <summary>
+    /// allauth's <c>AuthenticateStage._should_handle</c>: a user with TOTP or WebAuthn (recovery codes alone back
+    /// nothing up), unless this login already was a passkey login (a factor of its own) or the browser is trusted.
+    /// </summary>
+    public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct)
+    {
+        if (context.User.Id == 0 || context.Pending.Methods.Any(m => m.Method == "mfa" && m.Passwordless == true))
+        {
+            return false;
+        }
+        var types = await TypesOfAsync(db, options.Value, context.User.Id, ct);
+        return (types.Contains(MfaTypes.Totp) || types.Contains(MfaTypes.WebAuthn)) && !await trusted.IsTrustedAsync(context.User, ct);
+    }
 
     public async ValueTask EnterAsync(StageContext context, CancellationToken ct)
     {
@@ -33,6 +43,9 @@ public sealed class MfaAuthenticateStage(GatehouseDbContext db, IOptions<MfaOpti
         var state = context.Pending.StateOf(Id);
         state.Extra ??= [];
         state.Extra[TypesKey] = JsonSerializer.SerializeToElement(types);
+        // A challenge no code passes: it only counts this stage's attempts in the database (every factor's
+        // endpoint takes one before checking), and is consumed by the factor that completes the stage.
+        state.Challenge = challenges.Issue(ChallengePurpose, code: null, context.Pending.ExpiresAt);
     }
 
     public void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending)

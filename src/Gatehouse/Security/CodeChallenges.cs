@@ -22,7 +22,7 @@ public enum CodeCheck
 /// code): issue, resend, check with an attempt limit, consume once. Attempts are counted in the database
 /// with conditional UPDATEs, so fifty parallel guesses against a limit of three get three answers, not the
 /// seventeen that a counter in the session's last-write-wins JSON allowed. TOTP and recovery codes
-/// will count their attempts the same way.
+/// count their attempts on a challenge of their own (<see cref="TakeAttemptAsync"/>).
 /// </summary>
 public sealed class CodeChallenges(GatehouseDbContext db, CodeHasher hasher, TimeProvider time)
 {
@@ -97,6 +97,24 @@ public sealed class CodeChallenges(GatehouseDbContext db, CodeHasher hasher, Tim
         // Null when the maintenance pass deleted the row (expired) in between: over, like any exhausted one.
         var attempts = await db.CodeChallenges.Where(c => c.Key == key).Select(c => (int?)c.Attempts).FirstOrDefaultAsync(ct);
         return attempts is null || attempts >= maxAttempts ? CodeCheck.Exhausted : CodeCheck.Incorrect;
+    }
+
+    /// <summary>
+    /// Takes one attempt before a code that this challenge does not hold is checked elsewhere (a TOTP or
+    /// recovery code against a pending mfa_authenticate): one conditional UPDATE, so of fifty parallel guesses
+    /// against a limit of five only five are evaluated at all. False when none is left (or the challenge is
+    /// over): the caller must not evaluate the code. Runs now.
+    /// </summary>
+    public async Task<bool> TakeAttemptAsync(string? key, int maxAttempts, CancellationToken ct)
+    {
+        if (key is null)
+        {
+            return false;
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.CodeChallenges
+            .Where(c => c.Key == key && c.ConsumedAt == null && c.ExpiresAt > now && c.Attempts < maxAttempts)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct) == 1;
     }
 
     /// <summary>Uses the challenge up; false when another request already did. Runs now.</summary>

@@ -11,9 +11,11 @@ namespace Gatehouse.Sessions;
 /// start (and the pending one), 401 asking for reauthentication, 410 for a dead app session.
 /// </summary>
 public sealed class AuthResponses(
-    IOptions<AccountOptions> accountOptions, IEnumerable<IFlowContributor> contributors, LoginStages stages, TimeProvider time)
+    IOptions<AccountOptions> accountOptions, IEnumerable<IFlowContributor> contributors, LoginStages stages, TimeProvider time,
+    IEnumerable<IReauthenticationFlowContributor> reauthenticationContributors)
 {
     private readonly IFlowContributor[] _contributors = contributors.ToArray();
+    private readonly IReauthenticationFlowContributor[] _reauthentication = reauthenticationContributors.ToArray();
     private readonly AccountOptions _account = accountOptions.Value;
 
     public ApiResult Authenticated(AuthContext auth) =>
@@ -47,6 +49,76 @@ public sealed class AuthResponses(
         {
             IsAuthenticated = AuthenticatedFlag.True,
         };
+
+    /// <summary>
+    /// The ways the logged-in user can reauthenticate (allauth's <c>get_reauthentication_flows</c>): "reauthenticate"
+    /// with a usable password, then what features contribute (MFA: <c>mfa_reauthenticate</c> with <c>types</c>).
+    /// </summary>
+    public async Task<List<ReauthenticationFlow>> ReauthenticationFlowsAsync(AuthContext auth, CancellationToken ct)
+    {
+        var flows = new List<ReauthenticationFlow>();
+        if (auth.User is not { } user)
+        {
+            return flows;
+        }
+        if (user.HasUsablePassword)
+        {
+            flows.Add(new ReauthenticationFlow("reauthenticate"));
+        }
+        foreach (var contributor in _reauthentication)
+        {
+            await contributor.AddFlowsAsync(user, flows, ct);
+        }
+        return flows;
+    }
+
+    /// <summary>
+    /// allauth's <c>raise_if_reauthentication_required</c>: null when the session authenticated recently enough
+    /// for a sensitive action, else the 401 listing every way to reauthenticate. A user with no way to
+    /// reauthenticate at all is let through, as allauth does.
+    /// </summary>
+    public async Task<ApiResult?> RequireRecentAuthenticationAsync(AuthContext auth, CancellationToken ct)
+    {
+        var flows = await ReauthenticationFlowsAsync(auth, ct);
+        if (flows.Count == 0 || LastMethodIsRecent(auth))
+        {
+            return null;
+        }
+        return new ApiResult(StatusCodes.Status401Unauthorized, w => WriteAuthenticatedData(w, auth.User!, auth.Session!.State.Methods, writer =>
+        {
+            writer.WriteStartArray("flows");
+            foreach (var flow in flows)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", flow.Id);
+                if (flow.Types is not null)
+                {
+                    writer.WriteStartArray("types");
+                    foreach (var type in flow.Types)
+                    {
+                        writer.WriteStringValue(type);
+                    }
+                    writer.WriteEndArray();
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }))
+        {
+            IsAuthenticated = AuthenticatedFlag.True,
+        };
+    }
+
+    private bool LastMethodIsRecent(AuthContext auth)
+    {
+        var methods = auth.Session?.State.Methods;
+        if (methods is not { Count: > 0 })
+        {
+            return false;
+        }
+        var last = DateTimeOffset.UnixEpoch.AddSeconds(methods[^1].At);
+        return time.GetUtcNow() - last < _account.ReauthenticationTimeout;
+    }
 
     /// <summary>Whether the session authenticated recently enough for a sensitive action (allauth: the last method's time).</summary>
     public bool IsRecentlyAuthenticated(AuthContext auth)
@@ -178,4 +250,16 @@ public sealed class AuthResponses(
     }
 
     public static double Epoch(DateTimeOffset at) => (at - DateTimeOffset.UnixEpoch).TotalSeconds;
+}
+
+/// <summary>One entry of a reauthentication 401's <c>flows</c>: <c>{"id": ..., "types": [...]?}</c>.</summary>
+public sealed record ReauthenticationFlow(string Id, IReadOnlyList<string>? Types = null);
+
+/// <summary>
+/// A feature that offers a way to reauthenticate (allauth's <c>get_reauthentication_flows</c> asks MFA for
+/// <c>mfa_reauthenticate</c>); registered in DI, asked in registration order after the password flow.
+/// </summary>
+public interface IReauthenticationFlowContributor
+{
+    ValueTask AddFlowsAsync(SessionUser user, List<ReauthenticationFlow> flows, CancellationToken ct);
 }

@@ -18,6 +18,11 @@ public sealed class SessionState
     /// from account/email; allauth keeps this process in the session too).
     /// </summary>
     public AddressVerification? Verification { get; set; }
+    /// <summary>
+    /// MFA set-up in progress (allauth keeps the TOTP secret offered by GET account/authenticators/totp in the
+    /// session): sealed with SecretBox, bound to the user, never in clear in the sessions table.
+    /// </summary>
+    public MfaSessionState? Mfa { get; set; }
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -97,6 +102,18 @@ public sealed class StageState
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
+/// <summary>What MFA set-up keeps between requests of a logged-in session; every value sealed (SecretBox).</summary>
+public sealed class MfaSessionState
+{
+    /// <summary>The TOTP secret last offered for activation (base32, sealed).</summary>
+    public string? TotpSecret { get; set; }
+    /// <summary>
+    /// Recovery codes generated with the first authenticator, shown once by GET recovery-codes (only their
+    /// HMACs are stored, so this is the one place they can still be read; sealed, dropped once shown).
+    /// </summary>
+    public string? UnshownRecoveryCodes { get; set; }
+}
+
 /// <summary>An address of the logged-in user and the code challenge that verifies it.</summary>
 public sealed class AddressVerification
 {
@@ -113,6 +130,8 @@ public static class FlowIds
     public const string MfaAuthenticate = "mfa_authenticate";
     public const string MfaReauthenticate = "mfa_reauthenticate";
     public const string MfaTrust = "mfa_trust";
+    /// <summary>Ours: a staff account must set up a second factor before its login completes (Gatehouse:Mfa:RequiredForStaff).</summary>
+    public const string MfaSetup = "mfa_setup";
     public const string MfaLoginWebAuthn = "mfa_login_webauthn";
     public const string MfaSignupWebAuthn = "mfa_signup_webauthn";
 }

@@ -44,8 +44,8 @@ public abstract class WebAuthnRegistrationTests(DatabaseKind database) : WebAuth
         Assert.Equal("Laptop", added.Data.GetProperty("name").GetString());
         Assert.True(added.Data.GetProperty("is_passwordless").GetBoolean());
         Assert.Equal(JsonValueKind.Null, added.Data.GetProperty("last_used_at").ValueKind);
-        Assert.False(added.Meta.GetProperty("recovery_codes_generated").GetBoolean());
-        var row = await app.DbAsync(db => db.Authenticators.SingleAsync());
+        Assert.True(added.Meta.GetProperty("recovery_codes_generated").GetBoolean());
+        var row = await app.DbAsync(db => db.Authenticators.SingleAsync(a => a.Type == "webauthn"));
         Assert.Equal(key.CredentialIdText, row.CredentialId);
         Assert.Equal(0, row.Counter);
         using var data = JsonDocument.Parse(row.Data);
@@ -53,6 +53,16 @@ public abstract class WebAuthnRegistrationTests(DatabaseKind database) : WebAuth
         Assert.True(data.RootElement.GetProperty("passwordless").GetBoolean());
         var mail = await MailToAsync(app, Email, "Security Key Added");
         Assert.Contains("A new security key has been added.", mail.TextBody, StringComparison.Ordinal);
+        // The first authenticator brought recovery codes (allauth's auto_generate_recovery_codes), shown once here.
+        var codes = await client.GetAsync("account/authenticators/recovery-codes");
+        Assert.Equal(200, codes.StatusCode);
+        Assert.Equal(10, codes.Data.GetProperty("unused_codes").GetArrayLength());
+        var list = await client.GetAsync("account/authenticators");
+        var listed = list.Data.EnumerateArray().Single(a => a.GetProperty("type").GetString() == "webauthn");
+        Assert.Equal("Laptop", listed.GetProperty("name").GetString());
+        Assert.True(listed.GetProperty("is_passwordless").GetBoolean());
+        using var second = new SoftwareAuthenticator();
+        Assert.False((await RegisterAsync(client, second)).Meta.GetProperty("recovery_codes_generated").GetBoolean());
     }
 
     [Theory, MemberData(nameof(Clients))]
@@ -239,7 +249,9 @@ public abstract class WebAuthnRegistrationTests(DatabaseKind database) : WebAuth
         {
             Assert.Equal(401, answer.StatusCode);
             Assert.True(answer.IsAuthenticated);
-            Assert.Contains("reauthenticate", answer.FlowIds);
+            Assert.Equal(["reauthenticate", "mfa_reauthenticate"], answer.FlowIds);
+            var mfa = answer.Data.GetProperty("flows")[1];
+            Assert.Equal(["recovery_codes", "webauthn"], mfa.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         }
         Assert.Equal(1, await WebAuthnCountAsync(app));
         Assert.Equal(200, (await client.PostAsync("auth/reauthenticate", new { password = Password })).StatusCode);
@@ -304,6 +316,19 @@ public abstract class WebAuthnRegistrationTests(DatabaseKind database) : WebAuth
 
         Assert.Equal(401, (await client.GetAsync(WebAuthnPath)).StatusCode);
         Assert.Equal(401, (await client.PostAsync(WebAuthnPath, new { credential = new { } })).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task WithoutWebAuthnSupported_TheRoutesDoNotExist(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Mfa:SupportedTypes:0"] = "totp" });
+        var client = await UserAsync(app, kind);
+
+        Assert.Equal(404, (await client.GetAsync(WebAuthnPath)).StatusCode);
+        Assert.Equal(404, (await client.GetAsync("auth/webauthn/reauthenticate")).StatusCode);
+        Assert.Equal(404, (await app.Client(kind).GetAsync("auth/webauthn/login")).StatusCode);
+        Assert.Equal(404, (await app.Client(kind).GetAsync("auth/webauthn/authenticate")).StatusCode);
+        Assert.DoesNotContain("mfa_login_webauthn", (await app.Client(kind).GetAsync("auth/session")).FlowIds);
     }
 
     [Theory, MemberData(nameof(Clients))]

@@ -29,7 +29,7 @@ public abstract class WebAuthnSecondFactorTests(DatabaseKind database) : WebAuth
 
         var login = await client.PostAsync("auth/login", new { email = Email, password = Password });
         var pending = login.Data.GetProperty("flows").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "mfa_authenticate");
-        Assert.Equal(["webauthn"], pending.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["recovery_codes", "webauthn"], pending.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         var options = await RequestOptionsAsync(client, AuthenticatePath);
         Assert.Equal([key.CredentialIdText], options.GetProperty("publicKey").GetProperty("allowCredentials").EnumerateArray().Select(c => c.GetProperty("id").GetString()));
         var done = await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) });

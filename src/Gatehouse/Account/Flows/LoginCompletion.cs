@@ -104,7 +104,8 @@ public sealed class LoginCompletion(
             // Django's reset tokens die at the next login (they cover last_login); so do ours.
             await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
         }
-        sessions.StartLoggedIn(auth, user, new SessionState { Methods = methods });
+        // MFA set up during this login (a staff account's mfa_setup) keeps its not-yet-shown recovery codes.
+        sessions.StartLoggedIn(auth, user, new SessionState { Methods = methods, Mfa = auth.User is null ? auth.Session?.State.Mfa : null });
         audit.Record(AuditEvents.LoggedIn, user.Id, new { method = methods.LastOrDefault()?.Method ?? "signup" });
         await db.SaveChangesAsync(ct);
         return responses.Authenticated(auth);

@@ -52,9 +52,9 @@ public sealed class ManageEmailFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (_options.ReauthenticationRequired && !responses.IsRecentlyAuthenticated(auth))
+        if (_options.ReauthenticationRequired && await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
         var normalized = EmailValidation.Normalize(email!);
         if (user!.EmailAddresses.Any(e => e.EmailNormalized == normalized))
@@ -132,9 +132,9 @@ public sealed class ManageEmailFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (_options.ReauthenticationRequired && !responses.IsRecentlyAuthenticated(auth))
+        if (_options.ReauthenticationRequired && await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
         if (!address!.IsPrimary)
         {
@@ -165,9 +165,9 @@ public sealed class ManageEmailFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (_options.ReauthenticationRequired && !responses.IsRecentlyAuthenticated(auth))
+        if (_options.ReauthenticationRequired && await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
         var emailOnlyLogin = _options.LoginByEmail && !_options.LoginByUsername;
         if ((address!.IsPrimary && (user!.EmailAddresses.Count > 1 || emailOnlyLogin)) || (emailOnlyLogin && user!.EmailAddresses.Count == 1))

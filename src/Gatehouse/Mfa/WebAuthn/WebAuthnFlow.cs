@@ -9,6 +9,7 @@ using Gatehouse.Audit;
 using Gatehouse.Configuration;
 using Gatehouse.Email;
 using Gatehouse.Http;
+using Gatehouse.Mfa.RecoveryCodes;
 using Gatehouse.RateLimiting;
 using Gatehouse.Security;
 using Gatehouse.Sessions;
@@ -28,8 +29,8 @@ namespace Gatehouse.Mfa.WebAuthn;
 /// </summary>
 public sealed class WebAuthnFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, LoginCompletion completion,
-    UserDirectory users, CodeChallenges challenges, WebAuthnRelyingParty rp, SecurityNotices notices, AuditLog audit,
-    RateLimiter rateLimiter, TimeProvider time)
+    UserDirectory users, CodeChallenges challenges, WebAuthnRelyingParty rp, MfaAuthenticators authenticators, RecoveryCodeSet recoveryCodes,
+    SecurityNotices notices, AuditLog audit, RateLimiter rateLimiter, TimeProvider time)
 {
     private const string ChallengePurpose = "webauthn";
     private const string Credential = "credential";
@@ -43,13 +44,13 @@ public sealed class WebAuthnFlow(
     public async Task<ApiResult> BeginAddAsync(bool passwordless, CancellationToken ct)
     {
         var userId = auth.User!.Id;
-        if (await CannotAddAsync(userId, ct) is { } refused)
+        if (await authenticators.CannotAddAsync(userId, ct) is { } refused)
         {
-            return refused;
+            return new ApiResult(StatusCodes.Status409Conflict, errors: [refused]);
         }
-        if (!responses.IsRecentlyAuthenticated(auth))
+        if (await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
         var user = (await users.FindByIdAsync(userId, ct))!;
         return await BeginRegistrationAsync(user, WebAuthnPurposes.Register, passwordless, ct);
@@ -59,9 +60,9 @@ public sealed class WebAuthnFlow(
     public async Task<ApiResult> AddAsync(JsonInput input, CancellationToken ct)
     {
         var userId = auth.User!.Id;
-        if (await CannotAddAsync(userId, ct) is { } refused)
+        if (await authenticators.CannotAddAsync(userId, ct) is { } refused)
         {
-            return refused;
+            return new ApiResult(StatusCodes.Status409Conflict, errors: [refused]);
         }
         var name = input.Text("name", required: false, maxLength: MaxNameLength);
         var credential = input.JsonObject(Credential);
@@ -69,9 +70,9 @@ public sealed class WebAuthnFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (!responses.IsRecentlyAuthenticated(auth))
+        if (await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
         var added = await RegisterAsync(userId, WebAuthnPurposes.Register, name, credential!.Value, ct);
         if (added is null)
@@ -81,12 +82,20 @@ public sealed class WebAuthnFlow(
         }
         var user = (await users.FindByIdAsync(userId, ct))!;
         notices.Send(PrimaryEmail(user), SecurityNoticeTemplates.WebAuthnAdded);
-        // allauth generates recovery codes with the first authenticator (auto_generate_recovery_codes); that
-        // generator is the recovery-codes feature's, so until it is merged here none are generated.
+        // allauth's auto_generate_recovery_codes: the first authenticator brings recovery codes, shown once by
+        // GET recovery-codes from this session (sealed there; only their HMACs are stored).
+        var codes = await authenticators.AutoGenerateRecoveryCodesAsync(userId, ct);
+        if (codes is not null)
+        {
+            var state = auth.Session!.State;
+            state.Mfa ??= new MfaSessionState();
+            state.Mfa.UnshownRecoveryCodes = recoveryCodes.SealUnshown(codes, userId);
+            sessions.SaveState(auth, state);
+        }
         await db.SaveChangesAsync(ct);
         return new ApiResult(StatusCodes.Status200OK, w => WriteAuthenticator(w, added))
         {
-            ExtraMeta = w => w.WriteBoolean("recovery_codes_generated", false),
+            ExtraMeta = w => w.WriteBoolean("recovery_codes_generated", codes is not null),
         };
     }
 
@@ -109,9 +118,9 @@ public sealed class WebAuthnFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (!responses.IsRecentlyAuthenticated(auth))
+        if (await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
         var data = WebAuthnData.Parse(authenticator!.Data);
         if (data is null)
@@ -147,29 +156,21 @@ public sealed class WebAuthnFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (!responses.IsRecentlyAuthenticated(auth))
+        if (await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {
-            return responses.ReauthenticationRequired(auth);
+            return reauthenticate;
         }
+        // One transaction: the trusted browsers that end with the authenticators go or stay with them.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var user = (await users.FindByIdAsync(userId, ct))!;
         foreach (var authenticator in found)
         {
-            db.Authenticators.Remove(authenticator);
-            audit.Record(AuditEvents.MfaAuthenticatorRemoved, userId, new { type = MfaTypes.WebAuthn, id = authenticator.Id });
+            // allauth's delete_and_cleanup: recovery codes left backing up nothing go too.
+            await authenticators.RemoveAsync(authenticator, ct);
+            await db.SaveChangesAsync(ct);
             notices.Send(PrimaryEmail(user), SecurityNoticeTemplates.WebAuthnRemoved);
         }
         await db.SaveChangesAsync(ct);
-        // allauth's delete_dangling_recovery_codes: recovery codes alone are no second factor.
-        if (!await db.Authenticators.AnyAsync(a => a.UserId == userId && a.Type != MfaTypes.RecoveryCodes, ct))
-        {
-            var dangling = await db.Authenticators.Where(a => a.UserId == userId && a.Type == MfaTypes.RecoveryCodes).ExecuteDeleteAsync(ct);
-            if (dangling > 0)
-            {
-                audit.Record(AuditEvents.MfaAuthenticatorRemoved, userId, new { type = MfaTypes.RecoveryCodes });
-                await db.SaveChangesAsync(ct);
-            }
-        }
         await transaction.CommitAsync(ct);
         return ApiResult.Ok();
     }
@@ -511,16 +512,6 @@ public sealed class WebAuthnFlow(
     }
 
     // ---- helpers ----
-
-    /// <summary>
-    /// allauth's validate_can_add_authenticator (MFA_ALLOW_UNVERIFIED_EMAIL off): an unverified address could be
-    /// someone else's, and a second factor set up there would lock its real owner out.
-    /// </summary>
-    private async Task<ApiResult?> CannotAddAsync(long userId, CancellationToken ct) =>
-        await db.EmailAddresses.AnyAsync(e => e.UserId == userId && !e.Verified, ct)
-            ? new ApiResult(StatusCodes.Status409Conflict, errors: [new ApiError(
-                "You cannot activate two-factor authentication until you have verified your email address.", ErrorCodes.UnverifiedEmail)])
-            : null;
 
     private PendingFlow? PendingStage(string stageId) =>
         auth.PendingAt(time.GetUtcNow().UtcDateTime) is { UserId: not null } pending && pending.CurrentStage == stageId ? pending : null;

@@ -30,7 +30,7 @@ internal sealed class RecoveryCodeConfiguration : IEntityTypeConfiguration<Recov
         b.HasKey(x => x.Id);
         b.Property(x => x.Id).HasColumnName("id");
         b.Property(x => x.AuthenticatorId).HasColumnName("authenticator_id");
-        b.HasOne<Authenticator>().WithMany().HasForeignKey(x => x.AuthenticatorId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne(x => x.Authenticator).WithMany().HasForeignKey(x => x.AuthenticatorId).OnDelete(DeleteBehavior.Cascade);
         b.Property(x => x.CodeHash).HasColumnName("code_hash").HasMaxLength(64);
         b.Property(x => x.UsedAt).HasColumnName("used_at");
     }

@@ -31,6 +31,8 @@ public sealed class RecoveryCode
 {
     public long Id { get; set; }
     public long AuthenticatorId { get; set; }
+    /// <summary>Lets a new set and its codes be added in one unit of work.</summary>
+    public Authenticator? Authenticator { get; set; }
     public required string CodeHash { get; set; }
     public DateTime? UsedAt { get; set; }
 }

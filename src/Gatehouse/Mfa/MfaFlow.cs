@@ -1,0 +1,145 @@
+using Gatehouse.Account;
+using Gatehouse.Account.Flows;
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Email;
+using Gatehouse.Http;
+using Gatehouse.RateLimiting;
+using Gatehouse.Security;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Mfa;
+
+/// <summary>
+/// POST auth/2fa/authenticate (the mfa_authenticate login stage), POST auth/2fa/reauthenticate, and GET
+/// account/authenticators (allauth's headless/mfa/views.py AuthenticateView, ReauthenticateView, AuthenticatorsView).
+/// </summary>
+public sealed class MfaFlow(
+    GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, LoginCompletion completion,
+    UserDirectory users, MfaAuthenticators authenticators, CodeChallenges challenges, RateLimiter rateLimiter,
+    SecurityNotices notices, AuditLog audit, TimeProvider time, IOptions<MfaOptions> options)
+{
+    private readonly MfaOptions _options = options.Value;
+
+    /// <summary>
+    /// The second factor of a pending login. Every code, right or wrong, first takes an attempt from the stage's
+    /// challenge with one conditional UPDATE, so parallel guesses cannot exceed <see cref="MfaOptions.MaxAttempts"/>;
+    /// when none is left the pending login ends and the user starts again from the first factor.
+    /// </summary>
+    public async Task<ApiResult> AuthenticateAsync(JsonInput input, CancellationToken ct)
+    {
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        if (pending?.CurrentStage != FlowIds.MfaAuthenticate || pending.UserId is not { } userId)
+        {
+            // allauth's AuthenticationStageAPIView: no such stage pending is a plain 401 with the flows.
+            return responses.Unauthenticated(auth);
+        }
+        var code = input.Text("code", maxLength: 64);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var challenge = pending.StateOf(FlowIds.MfaAuthenticate).Challenge;
+        if (!await challenges.TakeAttemptAsync(challenge, _options.MaxAttempts, ct))
+        {
+            sessions.SaveState(auth, new SessionState());
+            audit.Record(AuditEvents.MfaFailed, userId, new { reason = "too_many_attempts" });
+            await db.SaveChangesAsync(ct);
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "code"));
+        }
+        var used = await authenticators.VerifyCodeAsync(userId, code!, ct);
+        if (used is null)
+        {
+            audit.Record(AuditEvents.MfaFailed, userId);
+            await db.SaveChangesAsync(ct);
+            return IncorrectCode();
+        }
+        var user = await users.FindByIdAsync(userId, ct);
+        // A second right code racing this one (say TOTP and a recovery code) finds the challenge used up.
+        if (user is null || !user.IsActive || !await challenges.ConsumeAsync(challenge!, ct))
+        {
+            return ApiResult.Conflict();
+        }
+        pending.Methods.Add(Method(used, reauthenticated: false));
+        Record(user.Id, PrimaryEmail(user), used, reauthenticated: false);
+        return await completion.CompleteStageAsync(FlowIds.MfaAuthenticate, user, pending, ct);
+    }
+
+    /// <summary>
+    /// A logged-in user proves a factor again for a sensitive action. Wrong codes count against the
+    /// login_failed limit under allauth's key (<c>mfa-auth-user-&lt;id&gt;</c>), taken before the code is checked.
+    /// </summary>
+    public async Task<ApiResult> ReauthenticateAsync(JsonInput input, CancellationToken ct)
+    {
+        var user = auth.User!;
+        var code = input.Text("code", maxLength: 64);
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!await rateLimiter.TryHitAsync("login_failed", subject, ct))
+        {
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "code"));
+        }
+        var used = await authenticators.VerifyCodeAsync(user.Id, code!, ct);
+        if (used is null)
+        {
+            audit.Record(AuditEvents.MfaFailed, user.Id, new { reauthenticated = true });
+            await db.SaveChangesAsync(ct);
+            return IncorrectCode();
+        }
+        await rateLimiter.UndoHitAsync("login_failed", subject, ct);
+        var state = auth.Session!.State;
+        state.Methods.Add(Method(used, reauthenticated: true));
+        sessions.SaveState(auth, state);
+        Record(user.Id, user.Email, used, reauthenticated: true);
+        await db.SaveChangesAsync(ct);
+        return responses.Authenticated(auth);
+    }
+
+    /// <summary>GET account/authenticators: every authenticator of a supported type, oldest first.</summary>
+    public async Task<ApiResult> ListAsync(CancellationToken ct)
+    {
+        var all = await db.Authenticators.AsNoTracking().Where(a => a.UserId == auth.User!.Id).OrderBy(a => a.Id).ToListAsync(ct);
+        using var buffer = new MemoryStream();
+        await using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var authenticator in all.Where(a => _options.Supports(a.Type)))
+            {
+                await authenticators.WriteAsync(writer, authenticator, ct);
+            }
+            writer.WriteEndArray();
+        }
+        var json = buffer.ToArray();
+        return ApiResult.Ok(w => w.WriteRawValue(json));
+    }
+
+    /// <summary>As allauth's <c>post_authentication</c> records it: <c>{"method": "mfa", "at", "id", "type", "reauthenticated"?}</c>.</summary>
+    private AuthMethod Method(Authenticator used, bool reauthenticated) => new()
+    {
+        Method = "mfa",
+        At = AuthResponses.Epoch(time.GetUtcNow()),
+        Id = used.Id,
+        Type = used.Type,
+        Reauthenticated = reauthenticated ? true : null,
+    };
+
+    private void Record(long userId, string? email, Authenticator used, bool reauthenticated)
+    {
+        audit.Record(AuditEvents.MfaAuthenticated, userId, new { type = used.Type, reauthenticated });
+        if (used.Type == MfaTypes.RecoveryCodes)
+        {
+            notices.Send(email, SecurityNoticeTemplates.RecoveryCodeUsed);
+        }
+    }
+
+    private static string? PrimaryEmail(User user) => user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email;
+
+    private static ApiResult IncorrectCode() => ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "code"));
+}

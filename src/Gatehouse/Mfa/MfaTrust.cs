@@ -1,0 +1,126 @@
+using Gatehouse.Account;
+using Gatehouse.Account.Flows;
+using Gatehouse.Account.Stages;
+using Gatehouse.Audit;
+using Gatehouse.Configuration;
+using Gatehouse.Http;
+using Gatehouse.Security;
+using Gatehouse.Sessions;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SessionOptions = Gatehouse.Configuration.SessionOptions;
+
+namespace Gatehouse.Mfa;
+
+/// <summary>
+/// "Trust this browser" (allauth's MFA_TRUST_ENABLED, mfa/internal/flows/trust.py). allauth signs a list of
+/// (fingerprint of the user's MFA set-up, time) into the cookie; we give the browser a random value and keep only
+/// its SHA-256 with the user's security stamp, so a trust can be revoked one by one and ends at a password change
+/// or reset (new stamp) and when an authenticator is removed (rows deleted), and a database copy holds nothing
+/// that passes for a cookie.
+/// </summary>
+public sealed class TrustedBrowsers(
+    GatehouseDbContext db, IHttpContextAccessor http, AuthContext auth, TimeProvider time,
+    IOptions<MfaOptions> options, IOptions<SessionOptions> sessionOptions)
+{
+    private readonly MfaOptions _options = options.Value;
+
+    /// <summary>Whether this browser's trust cookie names a live trust of <paramref name="user"/>.</summary>
+    public async Task<bool> IsTrustedAsync(User user, CancellationToken ct)
+    {
+        if (!_options.TrustEnabled || auth.Client != ClientKind.Browser ||
+            http.HttpContext?.Request.Cookies[_options.TrustCookieName] is not { Length: > 0 and <= 128 } value)
+        {
+            return false;
+        }
+        var hash = Secrets.Sha256(value);
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.TrustedBrowsers.AnyAsync(
+            t => t.TokenHash == hash && t.UserId == user.Id && t.AuthStamp == user.SecurityStamp && t.ExpiresAt > now, ct);
+    }
+
+    /// <summary>Trusts this browser for <paramref name="user"/>: a row in the unit of work and the cookie on the response.</summary>
+    public void Trust(User user)
+    {
+        var token = Secrets.NewUrlKey();
+        var now = time.GetUtcNow().UtcDateTime;
+        db.TrustedBrowsers.Add(new TrustedBrowser
+        {
+            UserId = user.Id,
+            TokenHash = Secrets.Sha256(token),
+            AuthStamp = user.SecurityStamp,
+            CreatedAt = now,
+            ExpiresAt = now + _options.TrustLifetime,
+            Ip = Truncate(auth.Ip, 64),
+            UserAgent = Truncate(auth.UserAgent, 512),
+        });
+        var context = http.HttpContext!;
+        var session = sessionOptions.Value;
+        context.Response.Cookies.Append(_options.TrustCookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = session.CookieSameSite,
+            Path = "/",
+            MaxAge = _options.TrustLifetime,
+            Domain = session.CookieDomain,
+            Secure = session.SecureFor(context.Request),
+        });
+    }
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+}
+
+/// <summary>
+/// The <c>mfa_trust</c> login stage (allauth's <c>TrustStage</c>): in the browser, after a login that went through
+/// mfa_authenticate, the user is asked whether to trust this browser (POST auth/2fa/trust).
+/// </summary>
+public sealed class MfaTrustStage(AuthContext auth, MfaAuthenticateStage authenticate, IOptions<MfaOptions> options) : ILoginStage
+{
+    public string Id => FlowIds.MfaTrust;
+
+    public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct)
+    {
+        var mfa = options.Value;
+        if (!mfa.TrustEnabled || auth.Client != ClientKind.Browser || context.User.Id == 0)
+        {
+            return false; // trust lives in a cookie: the app client has none (allauth skips the stage there too)
+        }
+        // Only when this login has to pass mfa_authenticate.
+        return await authenticate.AppliesToAsync(context, ct);
+    }
+
+    public ValueTask EnterAsync(StageContext context, CancellationToken ct) => ValueTask.CompletedTask;
+}
+
+/// <summary>POST auth/2fa/trust (browser only, with TrustEnabled).</summary>
+public sealed class MfaTrustFlow(
+    AuthContext auth, AuthResponses responses, LoginCompletion completion, UserDirectory users,
+    TrustedBrowsers trusted, AuditLog audit, TimeProvider time)
+{
+    public async Task<ApiResult> TrustAsync(JsonInput input, CancellationToken ct)
+    {
+        var pending = auth.PendingAt(time.GetUtcNow().UtcDateTime);
+        if (pending?.CurrentStage != FlowIds.MfaTrust || pending.UserId is not { } userId)
+        {
+            return responses.Unauthenticated(auth);
+        }
+        var trust = input.Flag("trust", required: false) ?? false;
+        if (!input.IsValid)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var user = await users.FindByIdAsync(userId, ct);
+        if (user is null || !user.IsActive)
+        {
+            return ApiResult.Conflict();
+        }
+        if (trust && (pending.Stamp ?? "") == user.SecurityStamp)
+        {
+            trusted.Trust(user);
+            audit.Record(AuditEvents.MfaBrowserTrusted, user.Id);
+        }
+        return await completion.CompleteStageAsync(FlowIds.MfaTrust, user, pending, ct);
+    }
+}
