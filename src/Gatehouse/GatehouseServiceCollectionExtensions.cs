@@ -155,6 +155,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<LoginStages>();
         // Each feature's part of data.flows, in allauth's order.
         services.AddSingleton<IFlowContributor, AccountFlows>();
+        services.AddSingleton<IFlowContributor, Mfa.WebAuthn.WebAuthnFlows>();
         services.AddScoped<LoginCompletion>();
         services.AddScoped<LoginFlow>();
         services.AddScoped<SignupFlow>();

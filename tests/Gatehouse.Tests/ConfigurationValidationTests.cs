@@ -45,6 +45,12 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Sessions:CookieDomain", "https://example.com", "Gatehouse:Sessions:CookieDomain")]
     [InlineData("Gatehouse:Sessions:CookieSameSite", "Unspecified", "Gatehouse:Sessions:CookieSameSite")]
     [InlineData("Gatehouse:Sessions:CsrfTrustedOrigins:0", "app.example.com", "Gatehouse:Sessions:CsrfTrustedOrigins")]
+    [InlineData("Gatehouse:Mfa:WebAuthnOrigins:0", "http://app.example.com", "WebAuthn needs https outside Development")]
+    [InlineData("Gatehouse:Mfa:WebAuthnOrigins:0", "https://app.example.com/login", "Gatehouse:Mfa:WebAuthnOrigins")]
+    [InlineData("Gatehouse:Mfa:WebAuthnRpId", "example.org", "is not example.org or below it")]
+    [InlineData("Gatehouse:Mfa:WebAuthnRpId", "https://example.com", "Gatehouse:Mfa:WebAuthnRpId")]
+    [InlineData("Gatehouse:Mfa:WebAuthnAllowInsecureOrigin", "true", "Gatehouse:Mfa:WebAuthnAllowInsecureOrigin")]
+    [InlineData("Gatehouse:Mfa:PasskeySignupEnabled", "true", "Gatehouse:Mfa:PasskeySignupEnabled")]
     public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string named)
     {
         var settings = new Dictionary<string, string?>(Valid);
@@ -100,6 +106,27 @@ public sealed class ConfigurationValidationTests
             settings["Gatehouse:Email:Smtp:EnableSsl"] = enableSsl;
         }
 
+        await StartAsync(settings);
+    }
+
+    [Fact]
+    public async Task Startup_WithoutBaseUrlOrWebAuthnRpId_FailsSayingWhatToSet()
+    {
+        var settings = new Dictionary<string, string?>(Valid)
+        {
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+            // Absolute templates: BaseUrl itself is then not required, but WebAuthn still needs an rp id.
+            ["Gatehouse:FrontendUrls:account_confirm_email"] = "https://app.example.com/verify/{key}",
+            ["Gatehouse:FrontendUrls:account_reset_password_from_key"] = "https://app.example.com/reset/{key}",
+            ["Gatehouse:FrontendUrls:account_reset_password"] = "https://app.example.com/reset",
+            ["Gatehouse:FrontendUrls:account_signup"] = "https://app.example.com/signup",
+        };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
+
+        Assert.Contains("Gatehouse:Mfa:WebAuthnRpId is not set", error.Message, StringComparison.Ordinal);
+        settings["Gatehouse:Mfa:WebAuthnRpId"] = "example.com";
+        settings["Gatehouse:Mfa:WebAuthnOrigins:0"] = "https://app.example.com";
         await StartAsync(settings);
     }
 

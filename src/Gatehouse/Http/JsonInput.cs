@@ -262,6 +262,47 @@ public sealed partial class JsonInput
         return ids;
     }
 
+    /// <summary>
+    /// A JSON object field (e.g. a WebAuthn <c>credential</c>), returned as-is for a parser that knows its
+    /// shape. Missing or null gives <c>required</c>; anything but an object gives <c>invalid</c>.
+    /// </summary>
+    public JsonElement? JsonObject(string name, bool required = true)
+    {
+        if (!TryGet(name, out var value))
+        {
+            if (required)
+            {
+                _errors.Add(ApiError.Required(name));
+            }
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            _errors.Add(new ApiError("Enter a valid JSON.", ErrorCodes.Invalid, name));
+            return null;
+        }
+        return value;
+    }
+
+    /// <summary>An integer field (e.g. an authenticator <c>id</c>); strings and fractions are refused.</summary>
+    public long? WholeNumber(string name, bool required = true)
+    {
+        if (!TryGet(name, out var value))
+        {
+            if (required)
+            {
+                _errors.Add(ApiError.Required(name));
+            }
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number))
+        {
+            _errors.Add(new ApiError("Enter a whole number.", ErrorCodes.Invalid, name));
+            return null;
+        }
+        return number;
+    }
+
     private static partial class Log
     {
         public static void Unreadable(HttpContext context, Exception exception)

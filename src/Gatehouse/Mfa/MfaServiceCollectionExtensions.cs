@@ -2,6 +2,7 @@ using Gatehouse.Account.Stages;
 using Gatehouse.Configuration;
 using Gatehouse.Mfa.RecoveryCodes;
 using Gatehouse.Mfa.Totp;
+using Gatehouse.Mfa.WebAuthn;
 using Gatehouse.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -28,6 +29,7 @@ internal static class MfaServiceCollectionExtensions
         services.AddScoped<TotpFlow>();
         services.AddScoped<RecoveryCodeSet>();
         services.AddScoped<RecoveryCodesFlow>();
+        services.AddGatehouseWebAuthn();
         return services;
     }
 }

@@ -11,6 +11,8 @@ public sealed class SessionState
 {
     public List<AuthMethod> Methods { get; set; } = [];
     public PendingFlow? Pending { get; set; }
+    /// <summary>A WebAuthn ceremony whose options were handed out and whose answer is awaited (allauth's "mfa.webauthn.state").</summary>
+    public Mfa.WebAuthn.WebAuthnCeremony? WebAuthn { get; set; }
     /// <summary>
     /// A logged-in user's address waiting for its mailed code (verification by code of an address added
     /// from account/email; allauth keeps this process in the session too).

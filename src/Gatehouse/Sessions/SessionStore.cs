@@ -90,7 +90,8 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
     private DateTime ExpiryFor(SessionUser? user, SessionState state, DateTime now)
     {
         var full = now + options.Value.Lifetime;
-        var anonymous = state.Pending?.ExpiresAt + AnonymousGrace;
+        // A passkey login's anonymous session lives as long as its ceremony, like a pending flow.
+        var anonymous = (state.Pending?.ExpiresAt ?? state.WebAuthn?.ExpiresAt) + AnonymousGrace;
         return user is null && anonymous < full ? anonymous.Value : full;
     }
 

@@ -34,7 +34,7 @@ public abstract partial class LoginByCodeTests(DatabaseKind database) : ApiTestB
         Assert.False(request.IsAuthenticated);
         Assert.Equal("login_by_code", request.PendingFlow);
         // The pending stage is marked in place in the list of startable flows, not appended.
-        Assert.Equal(["login", "login_by_code", "signup"], request.FlowIds);
+        Assert.Equal(["login", "login_by_code", "signup", "mfa_login_webauthn"], request.FlowIds);
         Assert.Equal(kind == ClientKind.App, request.SessionTokenInMeta is not null);
         Assert.Matches(CodeShape(), code);
     }

@@ -121,7 +121,7 @@ public abstract class SessionLifetimeTests(DatabaseKind database) : ApiTestBase(
         var early = await app.Client(kind).PostAsync("auth/login", new { email = Email, password = Password });
         Assert.Equal(401, early.StatusCode);
         Assert.Equal("verify_email", early.PendingFlow);
-        Assert.Equal(["login", "login_by_code", "signup", "verify_email"], early.FlowIds);
+        Assert.Equal(["login", "login_by_code", "signup", "mfa_login_webauthn", "verify_email"], early.FlowIds);
         Assert.Equal(kind == ClientKind.App, early.SessionTokenInMeta is not null);
         Assert.Equal(1, await OutboxCountAsync(app, Email, "Confirm Your Email"));
 
@@ -185,7 +185,7 @@ public abstract class SessionLifetimeTests(DatabaseKind database) : ApiTestBase(
         Assert.Equal("username_email", account.GetProperty("authentication_method").GetString());
         // The flows offered follow the same settings.
         var session = await app.Client(kind).GetAsync("auth/session");
-        Assert.Equal(["login", "password_reset_by_code"], session.FlowIds);
+        Assert.Equal(["login", "password_reset_by_code", "mfa_login_webauthn"], session.FlowIds);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public abstract class SignupAndLoginTests(DatabaseKind database) : ApiTestBase(d
 
         Assert.Equal(401, response.StatusCode);
         Assert.Equal("verify_email", response.PendingFlow);
-        Assert.Equal(["login", "login_by_code", "signup", "verify_email"], response.FlowIds);
+        Assert.Equal(["login", "login_by_code", "signup", "mfa_login_webauthn", "verify_email"], response.FlowIds);
         Assert.False(response.IsAuthenticated);
         Assert.Equal(kind == ClientKind.App, response.SessionTokenInMeta is not null);
     }

@@ -79,6 +79,8 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             ["Gatehouse:Email:Smtp:Port"] = Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gatehouse:Email:From"] = "Gatehouse <noreply@gatehouse.test>",
             ["Gatehouse:FrontendUrls:BaseUrl"] = "http://localhost",
+            // WebAuthn outside Development needs an https origin (the rp id comes from BaseUrl: localhost).
+            ["Gatehouse:Mfa:WebAuthnOrigins:0"] = "https://localhost",
             // Long, and the clock only moves when a test moves it: mail must go out because its commit woke
             // the worker or its back-off ended, never because a poll happened to come.
             ["Gatehouse:Email:OutboxPollInterval"] = "01:00:00",

@@ -30,7 +30,11 @@ public sealed class LoginCompletion(
     /// Continues after <paramref name="methods"/> proved the user: the stages that apply (entering the first,
     /// which may mail something) in a new anonymous session, or a logged-in session. Saves the unit of work.
     /// </summary>
-    public async Task<ApiResult> ProceedAsync(User user, List<AuthMethod> methods, bool signup, CancellationToken ct)
+    public Task<ApiResult> ProceedAsync(User user, List<AuthMethod> methods, bool signup, CancellationToken ct) =>
+        ProceedAsync(user, methods, signup, passkeySignup: false, ct);
+
+    /// <summary>As above; <paramref name="passkeySignup"/> marks a signup by passkey, whose stages end in mfa_signup_webauthn.</summary>
+    public async Task<ApiResult> ProceedAsync(User user, List<AuthMethod> methods, bool signup, bool passkeySignup, CancellationToken ct)
     {
         var pending = new PendingFlow
         {
@@ -40,7 +44,7 @@ public sealed class LoginCompletion(
             Methods = methods,
             Stamp = user.SecurityStamp,
         };
-        var context = new StageContext(user, pending, signup);
+        var context = new StageContext(user, pending, signup, passkeySignup);
         pending.Stages = await stages.ApplicableAsync(context, ct);
         if (pending.Stages.Count == 0)
         {

@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Account.Flows;
 
-/// <summary>POST auth/signup.</summary>
+/// <summary>POST auth/signup, and POST auth/webauthn/signup (the same signup without a password, ending in a passkey).</summary>
 public sealed class SignupFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
     PasswordHashingExecutor hasher, PasswordValidator passwordValidator, DisposableEmailDomains disposable,
@@ -23,7 +23,7 @@ public sealed class SignupFlow(
 {
     private readonly AccountOptions _options = options.Value;
 
-    public async Task<ApiResult> SignupAsync(JsonInput input, CancellationToken ct)
+    public async Task<ApiResult> SignupAsync(JsonInput input, CancellationToken ct, bool byPasskey = false)
     {
         if (auth.IsAuthenticated)
         {
@@ -40,7 +40,8 @@ public sealed class SignupFlow(
 
         var email = _options.SignupEmail ? EmailValidation.Read(input, disposable) : null;
         var username = _options.SignupUsername ? input.Text("username", maxLength: 150)?.Trim() : null;
-        var password = input.Text("password", maxLength: 4096);
+        // A passkey signup has no password field (allauth's SignupForm with by_passkey): the passkey is the credential.
+        var password = byPasskey ? null : input.Text("password", maxLength: 4096);
         if (username is not null)
         {
             await ValidateUsernameAsync(input, username, ct);
@@ -58,7 +59,7 @@ public sealed class SignupFlow(
         }
 
         // Hashed before the existence check: a duplicate address must take as long as a new one.
-        var hash = await hasher.HashAsync(password!, auth.Ip, ct);
+        var hash = byPasskey ? DjangoPasswordHasher.UnusablePassword() : await hasher.HashAsync(password!, auth.Ip, ct);
 
         for (var attempt = 1; ; attempt++)
         {
@@ -77,7 +78,7 @@ public sealed class SignupFlow(
                         return await DuplicateEmailAsync(email, ct);
                     }
                 }
-                var created = await CreateAsync(email, username, hash, afterCollision: attempt > 1, ct);
+                var created = await CreateAsync(email, username, hash, afterCollision: attempt > 1, byPasskey, ct);
                 await transaction.CommitAsync(ct);
                 return created;
             }
@@ -102,7 +103,7 @@ public sealed class SignupFlow(
         }
     }
 
-    private async Task<ApiResult> CreateAsync(string? email, string? username, string hash, bool afterCollision, CancellationToken ct)
+    private async Task<ApiResult> CreateAsync(string? email, string? username, string hash, bool afterCollision, bool byPasskey, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         username ??= await users.GenerateUsernameAsync(email, ct, afterCollision);
@@ -131,7 +132,7 @@ public sealed class SignupFlow(
         {
             await verificationMails.SendAsync(user, address, signup: true, pending: null, VerificationCooldown.Start, ct);
         }
-        return await completion.ProceedAsync(user, [], signup: true, ct);
+        return await completion.ProceedAsync(user, [], signup: true, passkeySignup: byPasskey, ct);
     }
 
     /// <summary>

@@ -27,5 +27,8 @@ public interface ILoginStage
     void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending) { }
 }
 
-/// <summary>What a stage sees: the user, the flow being built, and whether this login is a signup.</summary>
-public sealed record StageContext(User User, PendingFlow Pending, bool Signup);
+/// <summary>
+/// What a stage sees: the user, the flow being built, whether this login is a signup, and whether that signup
+/// is by passkey (allauth's <c>login.state["passkey_signup"]</c>).
+/// </summary>
+public sealed record StageContext(User User, PendingFlow Pending, bool Signup, bool PasskeySignup = false);

@@ -1,0 +1,233 @@
+using Gatehouse.Sessions;
+using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Gatehouse.Tests.Api;
+
+/// <summary>GET/POST auth/webauthn/authenticate: a security key as the second factor of the mfa_authenticate stage.</summary>
+public abstract class WebAuthnSecondFactorTests(DatabaseKind database) : WebAuthnTestBase(database)
+{
+    private const string AuthenticatePath = "auth/webauthn/authenticate";
+
+    /// <summary>A new client that logged in with the password and stopped at mfa_authenticate.</summary>
+    private static async Task<ApiClient> PendingMfaAsync(GatehouseApp app, ClientKind kind, string email = Email)
+    {
+        var client = app.Client(kind);
+        var login = await client.PostAsync("auth/login", new { email, password = Password });
+        Assert.Equal(401, login.StatusCode);
+        Assert.Equal("mfa_authenticate", login.PendingFlow);
+        return client;
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task APasswordLogin_StopsAtMfaAuthenticate_AndTheKeyCompletesIt(ClientKind kind)
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        var (_, id) = await WithKeyAsync(app, kind, key);
+        var client = app.Client(kind);
+
+        var login = await client.PostAsync("auth/login", new { email = Email, password = Password });
+        var pending = login.Data.GetProperty("flows").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "mfa_authenticate");
+        Assert.Equal(["recovery_codes", "webauthn"], pending.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
+        var options = await RequestOptionsAsync(client, AuthenticatePath);
+        Assert.Equal([key.CredentialIdText], options.GetProperty("publicKey").GetProperty("allowCredentials").EnumerateArray().Select(c => c.GetProperty("id").GetString()));
+        var done = await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) });
+
+        Assert.Equal(200, done.StatusCode);
+        Assert.True(done.IsAuthenticated);
+        Assert.Equal([("password", null, false, false), ("mfa", "webauthn", false, false)], Methods(done));
+        Assert.Equal(id, done.Data.GetProperty("methods")[1].GetProperty("id").GetInt64());
+        Assert.Equal(1, await CounterAsync(app, id));
+        Assert.NotNull(await app.DbAsync(db => db.Authenticators.Where(a => a.Id == id).Select(a => a.LastUsedAt).FirstAsync()));
+        Assert.Equal(200, (await client.GetAsync("auth/session")).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task AnotherUsersKey_CannotBeTheSecondFactor(ClientKind kind)
+    {
+        var app = await StartAsync();
+        using var aliceKey = new SoftwareAuthenticator();
+        using var bobKey = new SoftwareAuthenticator();
+        await WithKeyAsync(app, kind, aliceKey);
+        await WithKeyAsync(app, kind, bobKey, OtherEmail);
+        var client = await PendingMfaAsync(app, kind);
+
+        var options = await RequestOptionsAsync(client, AuthenticatePath);
+        var answer = await client.PostAsync(AuthenticatePath, new { credential = bobKey.Get(options) });
+
+        Assert.Equal(400, answer.StatusCode);
+        Assert.Equal(["incorrect_code@credential"], answer.ErrorCodes);
+        var session = await client.GetAsync("auth/session");
+        Assert.Equal(401, session.StatusCode);
+        Assert.Equal("mfa_authenticate", session.PendingFlow);
+        // Alice's own key still completes the same flow.
+        Assert.Equal(200, (await client.PostAsync(AuthenticatePath, new { credential = aliceKey.Get(options) })).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task AReplayedAssertion_IsRefused_InTheSameFlowAndInALaterOne(ClientKind kind)
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        await WithKeyAsync(app, kind, key);
+        var first = await PendingMfaAsync(app, kind);
+        var options = await RequestOptionsAsync(first, AuthenticatePath);
+        var assertion = key.Get(options);
+        var concurrent = app.Client(kind);
+        Assert.Equal(401, (await concurrent.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+        var concurrentOptions = await RequestOptionsAsync(concurrent, AuthenticatePath);
+
+        Assert.Equal(200, (await first.PostAsync(AuthenticatePath, new { credential = assertion })).StatusCode);
+        // The captured answer, sent in another login waiting for its own challenge.
+        var replay = await concurrent.PostAsync(AuthenticatePath, new { credential = assertion });
+
+        Assert.Equal(400, replay.StatusCode);
+        Assert.Equal(["incorrect_code@credential"], replay.ErrorCodes);
+        Assert.Equal(200, (await concurrent.PostAsync(AuthenticatePath, new { credential = key.Get(concurrentOptions) })).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ACounterThatDidNotGrow_IsRefused_AndTheStoredCounterStays(ClientKind kind)
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        var (_, id) = await WithKeyAsync(app, kind, key);
+        var client = await PendingMfaAsync(app, kind);
+        var options = await RequestOptionsAsync(client, AuthenticatePath);
+        key.Counter = 9; // the next assertion says 10
+        Assert.Equal(200, (await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) })).StatusCode);
+        Assert.Equal(10, await CounterAsync(app, id));
+
+        var clone = await PendingMfaAsync(app, kind);
+        var cloneOptions = await RequestOptionsAsync(clone, AuthenticatePath);
+        key.Counter = 4; // a cloned authenticator, behind the original
+        var refused = await clone.PostAsync(AuthenticatePath, new { credential = key.Get(cloneOptions) });
+        key.Counter = 9; // equal is not greater either
+        var equal = await clone.PostAsync(AuthenticatePath, new { credential = key.Get(cloneOptions) });
+
+        Assert.Equal(["incorrect_code@credential"], refused.ErrorCodes);
+        Assert.Equal(["incorrect_code@credential"], equal.ErrorCodes);
+        Assert.Equal(10, await CounterAsync(app, id));
+        Assert.Equal("mfa_authenticate", (await clone.GetAsync("auth/session")).PendingFlow);
+    }
+
+    public static TheoryData<ClientKind, string> Forgeries()
+    {
+        var data = new TheoryData<ClientKind, string>();
+        foreach (var kind in new[] { ClientKind.App, ClientKind.Browser })
+        {
+            foreach (var forgery in new[] { "origin", "rp_id", "challenge", "signature", "no_options", "expired" })
+            {
+                data.Add(kind, forgery);
+            }
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(Forgeries))]
+    public async Task AForgedAssertion_IsRefused_AndTheFlowStaysPending(ClientKind kind, string forgery)
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        var (_, id) = await WithKeyAsync(app, kind, key);
+        var client = await PendingMfaAsync(app, kind);
+        var options = await RequestOptionsAsync(client, AuthenticatePath);
+        using var impostor = new SoftwareAuthenticator();
+        switch (forgery)
+        {
+            case "origin": key.Origin = "https://evil.example.net"; break;
+            case "rp_id": key.RpIdOverride = "evil.example.net"; break;
+        }
+        var credential = forgery switch
+        {
+            "challenge" => key.Get(options, challengeOverride: SoftwareAuthenticator.Base64Url(new byte[16])),
+            // Alice's credential id, signed with another key.
+            "signature" => System.Text.Json.JsonSerializer.SerializeToElement(System.Text.Json.Nodes.JsonNode.Parse(impostor.Get(options).GetRawText())!.AsObject()
+                .Also(o => { o["id"] = key.CredentialIdText; o["rawId"] = key.CredentialIdText; })),
+            _ => key.Get(options),
+        };
+        if (forgery == "no_options")
+        {
+            client = await PendingMfaAsync(app, kind);
+        }
+        if (forgery == "expired")
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        }
+
+        var answer = await client.PostAsync(AuthenticatePath, new { credential });
+
+        Assert.Equal(400, answer.StatusCode);
+        Assert.Equal(["incorrect_code@credential"], answer.ErrorCodes);
+        Assert.Equal(0, await CounterAsync(app, id));
+        Assert.Equal("mfa_authenticate", (await client.GetAsync("auth/session")).PendingFlow);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task WithoutAPendingMfaStage_TheEndpointsAnswer409(ClientKind kind)
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        var (loggedIn, _) = await WithKeyAsync(app, kind, key);
+
+        Assert.Equal(409, (await app.Client(kind).GetAsync(AuthenticatePath)).StatusCode);
+        Assert.Equal(409, (await app.Client(kind).PostAsync(AuthenticatePath, new { credential = new { } })).StatusCode);
+        Assert.Equal(409, (await loggedIn.GetAsync(AuthenticatePath)).StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task FailedKeys_CountAgainstTheAccountsLoginFailedLimit(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:RateLimits:Enabled"] = "true" });
+        using var key = new SoftwareAuthenticator();
+        await WithKeyAsync(app, kind, key);
+        var client = await PendingMfaAsync(app, kind);
+        var options = await RequestOptionsAsync(client, AuthenticatePath);
+        key.Origin = "https://evil.example.net";
+
+        var answers = new List<ApiResponse>();
+        for (var i = 0; i < 6; i++)
+        {
+            answers.Add(await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) }));
+        }
+        key.Origin = "https://localhost";
+        var right = await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) });
+
+        Assert.All(answers.Take(5), a => Assert.Equal(["incorrect_code@credential"], a.ErrorCodes));
+        Assert.Equal(["too_many_login_attempts@credential"], answers[5].ErrorCodes);
+        Assert.Equal(["too_many_login_attempts@credential"], right.ErrorCodes);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ALoginByCode_AlsoStopsAtTheKey(ClientKind kind)
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:LoginByCodeEnabled"] = "true" });
+        using var key = new SoftwareAuthenticator();
+        await WithKeyAsync(app, kind, key);
+        app.Mail.Clear();
+        var client = app.Client(kind);
+        Assert.Equal(401, (await client.PostAsync("auth/code/request", new { email = Email })).StatusCode);
+        var code = (await MailToAsync(app, Email, "Sign-In Code")).CodeLine();
+
+        var confirmed = await client.PostAsync("auth/code/confirm", new { code });
+        var options = await RequestOptionsAsync(client, AuthenticatePath);
+        var done = await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) });
+
+        Assert.Equal("mfa_authenticate", confirmed.PendingFlow);
+        Assert.Equal(200, done.StatusCode);
+        Assert.Equal(["code", "mfa"], Methods(done).Select(m => m.Method));
+    }
+}
+
+internal static class JsonObjectExtensions
+{
+    public static T Also<T>(this T value, Action<T> action)
+    {
+        action(value);
+        return value;
+    }
+}
+
+public sealed class SqliteWebAuthnSecondFactorTests() : WebAuthnSecondFactorTests(DatabaseKind.Sqlite);
+public sealed class PostgresWebAuthnSecondFactorTests() : WebAuthnSecondFactorTests(DatabaseKind.Postgres);
