@@ -100,7 +100,9 @@ public sealed partial class SigningKeys(
     /// Adds the next generation, published now and signing after <see cref="TokenOptions.KeyPublicationDelay"/>
     /// (the CLI's <c>keys rotate</c> and the schedule). Returns the new key, or the one a concurrent rotation added.
     /// </summary>
-    public Task<LoadedSigningKey> RotateAsync(CancellationToken ct) => AddKeyAsync(Now + _options.KeyPublicationDelay, ct);
+    public Task<LoadedSigningKey> RotateAsync(CancellationToken ct) =>
+        // With no key at all there is nothing to overlap with: the first key signs at once.
+        AddKeyAsync(_set.All.Count == 0 ? Now : Now + _options.KeyPublicationDelay, ct);
 
     /// <summary>Rotates when the newest key is older than <see cref="TokenOptions.KeyRotationInterval"/> (off at zero).</summary>
     public async Task<bool> RotateIfDueAsync(CancellationToken ct)
