@@ -42,7 +42,16 @@ public sealed partial class RefreshTokenFlow(
         }
         var (refresh, row) = NewRefreshToken(sessionId, sessionExpiresAt);
         db.RefreshTokens.Add(row);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The session was ended by a concurrent request (its foreign key is gone): no pair for a dead session.
+            db.ChangeTracker.Clear();
+            return null;
+        }
         return new TokenPair(access, refresh);
     }
 

@@ -104,6 +104,9 @@ public sealed partial class SigningKeys(
         // With no key at all there is nothing to overlap with: the first key signs at once.
         AddKeyAsync(_set.All.Count == 0 ? Now : Now + _options.KeyPublicationDelay, ct);
 
+    private Task<LoadedSigningKey> RotateAfterAsync(int generation, CancellationToken ct) =>
+        AddKeyAsync(Now + _options.KeyPublicationDelay, ct, generation + 1);
+
     /// <summary>Rotates when the newest key is older than <see cref="TokenOptions.KeyRotationInterval"/> (off at zero).</summary>
     public async Task<bool> RotateIfDueAsync(CancellationToken ct)
     {
@@ -113,7 +116,9 @@ public sealed partial class SigningKeys(
         {
             return false;
         }
-        await RotateAsync(ct);
+        // The generation after the newest this node knows: if another node (or this node's timer) rotated
+        // meanwhile, that generation exists and the unique index refuses a second key for the same due date.
+        await RotateAfterAsync(newest.Generation, ct);
         return true;
     }
 
@@ -181,13 +186,14 @@ public sealed partial class SigningKeys(
         }
     }
 
-    private async Task<LoadedSigningKey> AddKeyAsync(DateTime activatesAt, CancellationToken ct)
+    /// <param name="generation">The generation to add; null: the one after the newest in the database.</param>
+    private async Task<LoadedSigningKey> AddKeyAsync(DateTime activatesAt, CancellationToken ct, int? generation = null)
     {
         var (row, key) = Generate(_options.Algorithm, activatesAt);
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
-            row.Generation = (await db.SigningKeys.MaxAsync(k => (int?)k.Generation, ct) ?? 0) + 1;
+            row.Generation = generation ?? (await db.SigningKeys.MaxAsync(k => (int?)k.Generation, ct) ?? 0) + 1;
             db.SigningKeys.Add(row);
             try
             {
@@ -196,9 +202,12 @@ public sealed partial class SigningKeys(
             }
             catch (DbUpdateException ex) when (UniqueViolation.Is(ex))
             {
-                // Another node added this generation first: use its key.
+                // Another node (or this node's own timer) added this generation first: use its key.
                 await ReloadAsync(ct);
-                return _set.All[^1];
+                var all = _set.All;
+                return all.Count > 0
+                    ? all[^1]
+                    : throw new CryptographicException("Another node added a signing key that this node cannot open: check Gatehouse:SecretKey.");
             }
         }
         await ReloadAsync(ct);

@@ -91,6 +91,28 @@ public abstract class SigningKeyTests(DatabaseKind database) : JwtTestBase(datab
     }
 
     [Fact]
+    public async Task ConcurrentScheduledRotations_OnTwoNodes_AddOneKey()
+    {
+        var settings = new Dictionary<string, string?> { ["Gatehouse:Tokens:KeyRotationInterval"] = "1.00:00:00" };
+        var a = await StartAsync(settings);
+        var merged = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in settings)
+        {
+            merged[key] = value;
+        }
+        await using var b = await GatehouseApp.StartAsync(Database, a.ConnectionString, merged);
+        var dueAt = a.Clock.GetUtcNow() + TimeSpan.FromDays(1);
+        a.Clock.AdjustTime(dueAt);
+        b.Clock.AdjustTime(dueAt);
+
+        // Each node already knows generation 1 and finds it due; they race to add generation 2.
+        var rotated = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Keys(i % 2 == 0 ? a : b).RotateIfDueAsync(CancellationToken.None)));
+
+        Assert.Contains(true, rotated);
+        Assert.Equal([1, 2], await a.DbAsync(db => db.SigningKeys.OrderBy(k => k.Generation).Select(k => k.Generation).ToListAsync()));
+    }
+
+    [Fact]
     public async Task TwoNodesOnOneDatabase_ShareTheKeys_AndEachHonoursTheOthersTokensAndLogouts()
     {
         var a = await StartAsync();
