@@ -30,6 +30,8 @@ public static class AuditEvents
     public const string MfaAuthenticated = "mfa_authenticated";
     public const string MfaFailed = "mfa_failed";
     public const string MfaBrowserTrusted = "mfa_browser_trusted";
+    /// <summary>Ours: a spent refresh token came back after the grace period; its family and session were revoked.</summary>
+    public const string RefreshTokenReused = "refresh_token_reused";
 }
 
 /// <summary>

@@ -33,6 +33,7 @@ public static class ErrorCodes
     public const string UnverifiedEmail = "unverified_email";
     public const string CannotGenerateRecoveryCodes = "cannot_generate_recovery_codes";
     public const string CannotDeleteAuthenticator = "cannot_delete_authenticator";
+    public const string InvalidToken = "invalid_token";
 
     // Gatehouse's own codes (allauth answers these cases with HTML pages or a 500).
     public const string InvalidJson = "invalid_json";
@@ -43,4 +44,6 @@ public static class ErrorCodes
     public const string DisposableEmail = "disposable_email";
     public const string ServerError = "server_error";
     public const string ServerBusy = "server_busy";
+    /// <summary>A spent refresh token was presented after the grace period: its family and session were revoked.</summary>
+    public const string RefreshTokenReused = "refresh_token_reused";
 }
