@@ -39,4 +39,12 @@ public static class ErrorCodes
     public const string DisposableEmail = "disposable_email";
     public const string ServerError = "server_error";
     public const string ServerBusy = "server_busy";
+
+    // A host app's endpoints protected by Gatehouse's scheme and policies (C8). The first three are Django REST
+    // framework's codes for the same answers, which the seeds' DRF views gave.
+    public const string NotAuthenticated = "not_authenticated";
+    public const string AuthenticationFailed = "authentication_failed";
+    public const string PermissionDenied = "permission_denied";
+    public const string EmailNotVerified = "email_not_verified";
+    public const string MfaRequired = "mfa_required";
 }

@@ -20,21 +20,32 @@ public sealed class SessionLookup : IAsyncDisposable
     // A logged-in session is alive only while its user's security stamp is the one its login saw: a password
     // change or reset replaces the stamp in its own transaction, which ends every session at once, including
     // those of logins with the old password that were still in flight and committed afterwards.
-    private const string Sql = """
-        SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash,
-               (SELECT e.email FROM email_addresses e WHERE e.user_id = u.id AND e.is_primary LIMIT 1)
+    // The primary address is a join (one row at most: ux_email_addresses_one_primary) instead of the scalar
+    // subquery it was, so its verified flag costs no second probe. is_staff and has_mfa are for the claims a host
+    // app's policies read (C8); has_mfa is one EXISTS on ix_authenticators_user_id, counting only the types
+    // this server supports (a credential of a switched-off type cannot be used to log in either).
+    private const string SqlTemplate = """
+        SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash, e.email, e.verified, u.is_staff,
+               EXISTS (SELECT 1 FROM authenticators a WHERE a.user_id = u.id AND a.type IN ({mfa_types}))
         FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+             LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
         WHERE s.token_hash = @hash AND s.expires_at > @now AND s.client = @client
           AND (s.user_id IS NULL OR (u.is_active AND s.auth_stamp = u.security_stamp))
         """;
+
+    private readonly string _sql;
 
     private readonly NpgsqlDataSource? _postgres;
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public SessionLookup(IOptions<DatabaseOptions> options, TimeProvider time)
+    public SessionLookup(IOptions<DatabaseOptions> options, IOptions<MfaOptions> mfa, TimeProvider time)
     {
         _time = time;
+        // Literals from the fixed set of type names, never from input; 'none' keeps the list valid SQL when
+        // no type is supported (no authenticator has that type).
+        var types = MfaTypes.InWireOrder.Where(mfa.Value.Supports).Select(t => $"'{t}'").DefaultIfEmpty("'none'");
+        _sql = SqlTemplate.Replace("{mfa_types}", string.Join(", ", types), StringComparison.Ordinal);
         _connectionString = options.Value.ConnectionString;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
@@ -98,7 +109,12 @@ public sealed class SessionLookup : IAsyncDisposable
                     reader.GetInt64(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
                     reader.IsDBNull(6) ? null : reader.GetString(6),
-                    DjangoPasswordHasher.IsUsable(reader.IsDBNull(5) ? null : reader.GetString(5))),
+                    DjangoPasswordHasher.IsUsable(reader.IsDBNull(5) ? null : reader.GetString(5)))
+                {
+                    EmailVerified = !reader.IsDBNull(7) && reader.GetBoolean(7),
+                    IsStaff = reader.GetBoolean(8),
+                    HasMfa = reader.GetBoolean(9),
+                },
         };
     }
 
@@ -135,7 +151,7 @@ public sealed class SessionLookup : IAsyncDisposable
             await connection.OpenAsync(ct);
         }
         var command = connection.CreateCommand();
-        command.CommandText = Sql;
+        command.CommandText = _sql;
         Add(command, "@hash", Array.Empty<byte>());
         Add(command, "@now", DateTime.UnixEpoch);
         Add(command, "@client", "");
