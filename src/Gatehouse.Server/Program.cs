@@ -8,6 +8,11 @@ if (args.FirstOrDefault() == "migrate")
 {
     return await Cli.MigrateAsync(args[1..]);
 }
+// `Gatehouse.Server keys rotate|list`: the JWT signing keys (Gatehouse:Tokens).
+if (args.FirstOrDefault() == "keys")
+{
+    return await Cli.KeysAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 // Registered before AddGatehouse, so it runs first: everything after it sees the client a trusted proxy saw.

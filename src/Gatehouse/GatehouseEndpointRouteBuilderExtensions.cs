@@ -4,6 +4,7 @@ using Gatehouse.Email;
 using Gatehouse.Http;
 using Gatehouse.Mfa;
 using Gatehouse.Sessions;
+using Gatehouse.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,7 @@ public static class GatehouseEndpointRouteBuilderExtensions
     {
         var account = endpoints.ServiceProvider.GetRequiredService<IOptions<AccountOptions>>().Value;
         var mfa = endpoints.ServiceProvider.GetRequiredService<IOptions<MfaOptions>>().Value;
+        var tokens = endpoints.ServiceProvider.GetRequiredService<IOptions<TokenOptions>>().Value;
         foreach (var client in new[] { ClientKind.Browser, ClientKind.App })
         {
             var group = endpoints.MapGroup($"/_allauth/{client.Wire()}/v1").WithMetadata(new ClientKindMetadata(client));
@@ -42,6 +44,14 @@ public static class GatehouseEndpointRouteBuilderExtensions
             group.MapEmail(authenticated, account);
             authenticated.MapSessions();
             group.MapMfa(authenticated, mfa);
+            if (client == ClientKind.App && tokens.JwtEnabled)
+            {
+                group.MapTokens();
+            }
+        }
+        if (tokens.JwtEnabled)
+        {
+            endpoints.MapJwks();
         }
         return endpoints;
     }

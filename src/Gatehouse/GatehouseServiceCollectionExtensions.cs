@@ -113,6 +113,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<AuthContext>();
         services.AddScoped<SessionStore>();
         services.AddSingleton<SessionLookup>();
+        services.AddGatehouseTokens(configuration);
         services.TryAddSingleton<ITokenStrategy, SessionTokenStrategy>();
         // Gatehouse names no default scheme. Note that ASP.NET Core makes a host's only scheme its default:
         // a host without schemes of its own that calls UseAuthentication() then resolves Gatehouse sessions

@@ -45,6 +45,13 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Sessions:CookieDomain", "https://example.com", "Gatehouse:Sessions:CookieDomain")]
     [InlineData("Gatehouse:Sessions:CookieSameSite", "Unspecified", "Gatehouse:Sessions:CookieSameSite")]
     [InlineData("Gatehouse:Sessions:CsrfTrustedOrigins:0", "app.example.com", "Gatehouse:Sessions:CsrfTrustedOrigins")]
+    [InlineData("Gatehouse:Tokens:Algorithm", "HS256", "Gatehouse:Tokens:Algorithm")]
+    [InlineData("Gatehouse:Tokens:AccessTokenLifetime", "00:00:00", "Gatehouse:Tokens:AccessTokenLifetime")]
+    [InlineData("Gatehouse:Tokens:RefreshTokenLifetime", "00:01:00", "Gatehouse:Tokens:RefreshTokenLifetime")]
+    [InlineData("Gatehouse:Tokens:AuthorizationHeaderScheme", "Bear er", "Gatehouse:Tokens:AuthorizationHeaderScheme")]
+    [InlineData("Gatehouse:Tokens:Audience", "", "Gatehouse:Tokens:Audience")]
+    [InlineData("Gatehouse:Tokens:RefreshReuseGracePeriod", "01:00:00", "Gatehouse:Tokens:RefreshReuseGracePeriod")]
+    [InlineData("Gatehouse:Tokens:KeyPublicationDelay", "00:00:10", "Gatehouse:Tokens:KeyPublicationDelay")]
     public async Task Startup_WithAnInvalidSetting_FailsNamingTheSetting(string key, string? value, string named)
     {
         var settings = new Dictionary<string, string?>(Valid);

@@ -23,6 +23,8 @@ public static class AuditEvents
     public const string PasswordReset = "password_reset";
     public const string Reauthenticated = "reauthenticated";
     public const string SessionEnded = "session_ended";
+    /// <summary>Ours: a spent refresh token came back after the grace period; its family and session were revoked.</summary>
+    public const string RefreshTokenReused = "refresh_token_reused";
 }
 
 /// <summary>

@@ -1,5 +1,8 @@
 using Gatehouse.Http;
 using Gatehouse.Sessions;
+using Gatehouse.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Gatehouse.HostApi;
 
@@ -34,8 +37,21 @@ internal static class HostApiResponses
     public static Task ChallengeAsync(HttpContext context)
     {
         var resolution = context.Features.Get<SessionResolution>();
+        // RFC 6750 section 3: a Bearer challenge with the JWT strategy; "invalid_token" when one was sent and did
+        // not validate (tampered, expired, wrong key or audience) or its session ended. Never the reason in detail.
+        var tokens = context.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value;
+        var sentBearer = tokens.JwtEnabled && context.Request.Headers.Authorization.ToString()
+            .StartsWith(tokens.AuthorizationHeaderScheme + " ", StringComparison.OrdinalIgnoreCase);
+        if (tokens.JwtEnabled)
+        {
+            context.Response.Headers.WWWAuthenticate = sentBearer && resolution?.Session?.User is null
+                ? $"{tokens.AuthorizationHeaderScheme} error=\"invalid_token\""
+                : tokens.AuthorizationHeaderScheme;
+        }
         var result = resolution switch
         {
+            _ when sentBearer => new ApiResult(StatusCodes.Status401Unauthorized,
+                errors: [new ApiError("Incorrect authentication credentials.", ErrorCodes.AuthenticationFailed)]),
             // The cookie was there but could not be used without the CSRF pair: say so, a SPA can fix that.
             { CsrfRefused: true } => new ApiResult(StatusCodes.Status403Forbidden,
                 errors: [new ApiError("CSRF verification failed. Request aborted.", ErrorCodes.CsrfFailed)]),

@@ -29,6 +29,7 @@ public static class ErrorCodes
     public const string MaxLength = "max_length";
     public const string MinLength = "min_length";
     public const string NullCharactersNotAllowed = "null_characters_not_allowed";
+    public const string InvalidToken = "invalid_token";
 
     // Gatehouse's own codes (allauth answers these cases with HTML pages or a 500).
     public const string InvalidJson = "invalid_json";
@@ -39,6 +40,8 @@ public static class ErrorCodes
     public const string DisposableEmail = "disposable_email";
     public const string ServerError = "server_error";
     public const string ServerBusy = "server_busy";
+    /// <summary>A spent refresh token was presented after the grace period: its family and session were revoked.</summary>
+    public const string RefreshTokenReused = "refresh_token_reused";
 
     // A host app's endpoints protected by Gatehouse's scheme and policies (C8). The first three are Django REST
     // framework's codes for the same answers, which the seeds' DRF views gave.

@@ -82,6 +82,11 @@ public sealed class SessionAuthenticationHandler(
     {
         var routeKind = Context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>()?.Kind;
         var token = routeKind != ClientKind.Browser ? tokens.ReadSessionToken(Request) : null;
+        // No session token: an access token (JWT strategy) may stand for an app session; a valid one whose session ended is dead.
+        if (token is null && routeKind != ClientKind.Browser && await tokens.ReadAccessTokenAsync(Context) is { } access)
+        {
+            return new SessionResolution { Client = ClientKind.App, Session = access.Session, Dead = access.Session is null };
+        }
         var client = routeKind ?? (token is not null ? ClientKind.App : ClientKind.Browser);
         if (client == ClientKind.App)
         {

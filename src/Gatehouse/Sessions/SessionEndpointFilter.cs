@@ -91,7 +91,7 @@ public sealed partial class SessionEndpointFilter(
         }
         else if (auth.Issued is { } issued && result is ApiResult api)
         {
-            api.TokenMeta = meta => tokens.WriteMeta(meta, issued);
+            api.TokenMeta = await tokens.PrepareMetaAsync(http, issued);
         }
         return result;
     }

@@ -44,8 +44,7 @@ public sealed class SessionLookup : IAsyncDisposable
         _time = time;
         // Literals from the fixed set of type names, never from input; 'none' keeps the list valid SQL when
         // no type is supported (no authenticator has that type).
-        var types = MfaTypes.InWireOrder.Where(mfa.Value.Supports).Select(t => $"'{t}'").DefaultIfEmpty("'none'");
-        _sql = SqlTemplate.Replace("{mfa_types}", string.Join(", ", types), StringComparison.Ordinal);
+        _sql = SqlTemplate.Replace("{mfa_types}", MfaTypeList(mfa.Value), StringComparison.Ordinal);
         _connectionString = options.Value.ConnectionString;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
@@ -67,6 +66,10 @@ public sealed class SessionLookup : IAsyncDisposable
             _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
         }
     }
+
+    /// <summary>The supported authenticator types as SQL literals, for the has_mfa EXISTS (also the token session lookup's).</summary>
+    internal static string MfaTypeList(MfaOptions mfa) =>
+        string.Join(", ", MfaTypes.InWireOrder.Where(mfa.Supports).Select(t => $"'{t}'").DefaultIfEmpty("'none'"));
 
     public async Task<LoadedSession?> FindAsync(string token, ClientKind client, CancellationToken ct)
     {

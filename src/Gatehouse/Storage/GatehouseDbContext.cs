@@ -16,6 +16,8 @@ public sealed class GatehouseDbContext(DbContextOptions<GatehouseDbContext> opti
     public DbSet<Authenticator> Authenticators => Set<Authenticator>();
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<TrustedBrowser> TrustedBrowsers => Set<TrustedBrowser>();
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatehouseDbContext).Assembly);

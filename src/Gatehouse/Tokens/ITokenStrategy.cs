@@ -17,7 +17,24 @@ public interface ITokenStrategy
 
     /// <summary>Writes the members of <c>meta</c> for <paramref name="issued"/> (allauth's <c>create_access_token_payload</c>).</summary>
     void WriteMeta(Utf8JsonWriter meta, IssuedSession issued);
+
+    /// <summary>
+    /// The session the request's access token stands for (the JWT strategy's <c>Authorization: Bearer</c>), checked
+    /// when no session token was sent: null when the request carries no access token that validates; a result
+    /// whose <see cref="AccessTokenSession.Session"/> is null when the token is valid but its session has ended.
+    /// </summary>
+    ValueTask<AccessTokenSession?> ReadAccessTokenAsync(HttpContext context) => ValueTask.FromResult<AccessTokenSession?>(null);
+
+    /// <summary>
+    /// What <c>meta</c> gets for <paramref name="issued"/>, prepared after the flow committed (the JWT strategy
+    /// stores the session's first refresh token here). The default writes <see cref="WriteMeta"/>.
+    /// </summary>
+    ValueTask<Action<Utf8JsonWriter>> PrepareMetaAsync(HttpContext context, IssuedSession issued) =>
+        ValueTask.FromResult<Action<Utf8JsonWriter>>(meta => WriteMeta(meta, issued));
 }
+
+/// <summary>The session a valid access token names; <see cref="Session"/> is null when that session has ended.</summary>
+public sealed record AccessTokenSession(LoadedSession? Session, ValidatedAccessToken Token);
 
 /// <summary>allauth's default <c>SessionTokenStrategy</c>: an opaque token in <c>X-Session-Token</c> and <c>meta.session_token</c>.</summary>
 public sealed class SessionTokenStrategy : ITokenStrategy

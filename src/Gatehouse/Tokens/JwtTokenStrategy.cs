@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Gatehouse.Sessions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gatehouse.Tokens;
+
+/// <summary>
+/// allauth's <c>JWTTokenStrategy</c>: while a user is not fully logged in the app client carries
+/// <c>X-Session-Token</c>; the response that logs in (or rotates the session) also carries
+/// <c>meta.access_token</c> and <c>meta.refresh_token</c>, and from then on <c>Authorization: Bearer</c>
+/// reaches Gatehouse's own endpoints. Unlike allauth's stateless default, a Bearer token on Gatehouse's
+/// endpoints is always checked against its session (one query by id): a logout, password change, deleted
+/// session or deactivated account refuses it at once (410, as a dead session token).
+/// </summary>
+public sealed class JwtTokenStrategy(AccessTokenValidator validator, TokenSessionLookup sessions) : ITokenStrategy
+{
+    private readonly SessionTokenStrategy _sessionTokens = new();
+
+    /// <summary>X-Session-Token first, as allauth's <c>get_session_token</c> calls its base class first.</summary>
+    public string? ReadSessionToken(HttpRequest request) => _sessionTokens.ReadSessionToken(request);
+
+    public void WriteMeta(Utf8JsonWriter meta, IssuedSession issued) => _sessionTokens.WriteMeta(meta, issued);
+
+    public async ValueTask<AccessTokenSession?> ReadAccessTokenAsync(HttpContext context)
+    {
+        if (validator.ReadFromRequest(context.Request) is not { } token)
+        {
+            return null;
+        }
+        // Invalid tokens (tampered, expired, wrong key, audience or issuer) count as none: the request is
+        // anonymous and authenticated endpoints answer allauth's 401, after which the client refreshes.
+        var validation = await validator.ValidateAsync(token, stateful: false, context.RequestAborted);
+        if (validation.Token is not { } valid)
+        {
+            return null;
+        }
+        var session = await sessions.FindAsync(valid.SessionId, valid.UserId, context.RequestAborted);
+        return new AccessTokenSession(session, valid);
+    }
+
+    public async ValueTask<Action<Utf8JsonWriter>> PrepareMetaAsync(HttpContext context, IssuedSession issued)
+    {
+        // allauth's expose_access_token: only for a session that is logged in (a pending flow gets the session token only).
+        if (issued.Row.UserId is not { } userId)
+        {
+            return meta => WriteMeta(meta, issued);
+        }
+        var refresh = context.RequestServices.GetRequiredService<RefreshTokenFlow>();
+        var pair = await refresh.IssueFirstAsync(issued.Row.Id, userId, issued.Row.ExpiresAt, context.RequestAborted);
+        return meta =>
+        {
+            WriteMeta(meta, issued);
+            if (pair is not null)
+            {
+                meta.WriteString("access_token", pair.AccessToken);
+                meta.WriteString("refresh_token", pair.RefreshToken);
+            }
+        };
+    }
+}

@@ -1,0 +1,210 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gatehouse.Audit;
+using Gatehouse.Http;
+using Gatehouse.Security;
+using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gatehouse.Tokens;
+
+/// <summary>An access token and the refresh token that goes with it.</summary>
+public sealed record TokenPair(string AccessToken, string RefreshToken);
+
+/// <summary>
+/// Refresh tokens in families (one family per app session): <c>POST tokens/refresh</c> and the first pair at login.
+/// A refresh token is 32 random bytes (base64url), opaque, and stored only as its SHA-256. With rotation on,
+/// each is single-use: it is spent by one conditional UPDATE, in the same transaction that stores its
+/// successor. Presenting a spent token within <see cref="TokenOptions.RefreshReuseGracePeriod"/> answers the
+/// same pair again (a client's concurrent refreshes: never two diverging families); after it, the reuse
+/// means the token was copied, so the family and its session end (401, audit <c>refresh_token_reused</c>).
+/// </summary>
+public sealed partial class RefreshTokenFlow(
+    GatehouseDbContext db, AccessTokenClaimsBuilder claims, AccessTokenIssuer issuer, TokenSessionLookup sessions,
+    SecretBox box, AuditLog audit, IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenFlow> logger)
+{
+    private const string SuccessorPurpose = "tokens.refresh_successor";
+    private const int MaxTokenLength = 128;
+    private readonly TokenOptions _options = options.Value;
+
+    /// <summary>The first pair of a session that just logged in (its commit is done); null if the user is gone.</summary>
+    public async Task<TokenPair?> IssueFirstAsync(long sessionId, long userId, DateTime sessionExpiresAt, CancellationToken ct)
+    {
+        var access = await AccessTokenAsync(userId, sessionId, ct);
+        if (access is null)
+        {
+            return null;
+        }
+        var (refresh, row) = NewRefreshToken(sessionId, sessionExpiresAt);
+        db.RefreshTokens.Add(row);
+        await db.SaveChangesAsync(ct);
+        return new TokenPair(access, refresh);
+    }
+
+    /// <summary>POST tokens/refresh <c>{"refresh_token"}</c>: 200 <c>{access_token, refresh_token?}</c>.</summary>
+    public async Task<ApiResult> RefreshAsync(JsonInput input, CancellationToken ct)
+    {
+        var presented = input.Text("refresh_token", maxLength: MaxTokenLength);
+        if (!input.IsValid || presented is null)
+        {
+            return ApiResult.BadRequest(input.Errors);
+        }
+        var hash = Secrets.Sha256(presented);
+        var now = time.GetUtcNow().UtcDateTime;
+        var found = await FindAsync(hash, ct);
+        if (found is null || found.ExpiresAt <= now)
+        {
+            return InvalidToken();
+        }
+
+        if (found.UsedAt is { } usedAt)
+        {
+            return await SpentAsync(found, usedAt, now, ct);
+        }
+
+        if (await sessions.FindAsync(found.SessionId, found.UserId, ct) is null)
+        {
+            return InvalidToken(); // the session ended (logout, password change, deactivated): its family with it
+        }
+        var access = await AccessTokenAsync(found.UserId, found.SessionId, ct);
+        if (access is null)
+        {
+            return InvalidToken();
+        }
+        if (!_options.RotateRefreshToken)
+        {
+            // allauth: the same refresh token stays valid until it expires, and the answer carries none.
+            return Answer(access, null);
+        }
+
+        var (refresh, successor) = NewRefreshToken(found.SessionId, found.SessionExpiresAt);
+        var sealedPair = box.Seal(JsonSerializer.Serialize(new SealedPair(access, refresh)), SuccessorPurpose, Binding(found.Id));
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            // Spend first: of concurrent refreshes with one token exactly one gets here with a row.
+            var spent = await db.RefreshTokens
+                .Where(t => t.Id == found.Id && t.UsedAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.UsedAt, now).SetProperty(t => t.Successor, sealedPair), ct);
+            if (spent == 0)
+            {
+                await transaction.RollbackAsync(ct);
+                // A concurrent refresh spent it first: within the grace period its pair is ours too.
+                var again = await FindAsync(hash, ct);
+                return again?.UsedAt is { } concurrentUse ? await SpentAsync(again, concurrentUse, now, ct) : InvalidToken();
+            }
+            db.RefreshTokens.Add(successor);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // The session was deleted meanwhile (its foreign key is gone): the family ended.
+                db.ChangeTracker.Clear();
+                await transaction.RollbackAsync(ct);
+                return InvalidToken();
+            }
+            await transaction.CommitAsync(ct);
+        }
+        return Answer(access, refresh);
+    }
+
+    /// <summary>A spent token: the same pair within the grace period, otherwise reuse, which ends the family.</summary>
+    private async Task<ApiResult> SpentAsync(Found found, DateTime usedAt, DateTime now, CancellationToken ct)
+    {
+        if (now - usedAt <= _options.RefreshReuseGracePeriod && found.Successor is { } sealedPair)
+        {
+            SealedPair? pair;
+            try
+            {
+                pair = JsonSerializer.Deserialize<SealedPair>(box.Open(sealedPair, SuccessorPurpose, Binding(found.Id)));
+            }
+            catch (CryptographicException)
+            {
+                pair = null; // fail closed: a successor that does not open for this row is not handed out
+            }
+            if (pair is not null)
+            {
+                return Answer(pair.A, pair.R);
+            }
+        }
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            var ended = await db.Sessions.Where(s => s.Id == found.SessionId).ExecuteDeleteAsync(ct);
+            if (ended > 0)
+            {
+                audit.Record(AuditEvents.RefreshTokenReused, found.UserId, new { session = found.SessionId });
+                await db.SaveChangesAsync(ct);
+            }
+            await transaction.CommitAsync(ct);
+            if (ended > 0)
+            {
+                Log.Reused(logger, found.UserId, found.SessionId);
+            }
+        }
+        return new ApiResult(StatusCodes.Status401Unauthorized, errors:
+            [new ApiError("The refresh token was already used; its session has ended.", ErrorCodes.RefreshTokenReused, "refresh_token")]);
+    }
+
+    private sealed record Found(long Id, long SessionId, long UserId, DateTime ExpiresAt, DateTime? UsedAt, string? Successor, DateTime SessionExpiresAt);
+
+    private async Task<Found?> FindAsync(byte[] hash, CancellationToken ct) =>
+        await db.RefreshTokens.AsNoTracking()
+            .Where(t => t.TokenHash == hash)
+            .Join(db.Sessions.Where(s => s.UserId != null), t => t.SessionId, s => s.Id,
+                (t, s) => new Found(t.Id, t.SessionId, s.UserId!.Value, t.ExpiresAt, t.UsedAt, t.Successor, s.ExpiresAt))
+            .FirstOrDefaultAsync(ct);
+
+    private async Task<string?> AccessTokenAsync(long userId, long sessionId, CancellationToken ct)
+    {
+        var built = await claims.BuildAsync(userId, sessionId, ct);
+        return built is { } b ? issuer.Create(b.Subject, b.Claims) : null;
+    }
+
+    /// <summary>A refresh token lives its lifetime, never longer than its session.</summary>
+    private (string Token, RefreshToken Row) NewRefreshToken(long sessionId, DateTime sessionExpiresAt)
+    {
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var now = time.GetUtcNow().UtcDateTime;
+        var expires = now + _options.RefreshTokenLifetime;
+        var row = new RefreshToken
+        {
+            SessionId = sessionId,
+            TokenHash = Secrets.Sha256(token),
+            CreatedAt = now,
+            ExpiresAt = expires < sessionExpiresAt ? expires : sessionExpiresAt,
+        };
+        return (token, row);
+    }
+
+    private static string Binding(long id) => id.ToString(CultureInfo.InvariantCulture);
+
+    private static ApiResult Answer(string access, string? refresh) => ApiResult.Ok(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("access_token", access);
+        if (refresh is not null)
+        {
+            w.WriteString("refresh_token", refresh);
+        }
+        w.WriteEndObject();
+    });
+
+    /// <summary>allauth answers 400 with no errors; ours carries its code (allauth's <c>invalid_token</c>).</summary>
+    private static ApiResult InvalidToken() =>
+        ApiResult.BadRequest(new ApiError("Invalid token.", ErrorCodes.InvalidToken, "refresh_token"));
+
+    private sealed record SealedPair(string A, string R);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "A spent refresh token was presented again for user {UserId}; session {SessionId} and its refresh tokens were revoked")]
+        public static partial void Reused(ILogger logger, long userId, long sessionId);
+    }
+}
