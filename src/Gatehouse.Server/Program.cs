@@ -1,4 +1,5 @@
 using Gatehouse;
+using Gatehouse.HostApi;
 using Gatehouse.Server;
 using Gatehouse.Storage;
 
@@ -17,10 +18,13 @@ var builder = WebApplication.CreateBuilder(args);
 // Registered before AddGatehouse, so it runs first: everything after it sees the client a trusted proxy saw.
 builder.Services.AddTransient<IStartupFilter, Startup.ForwardedHeadersFirst>();
 builder.Services.AddGatehouse(builder.Configuration);
+// The server's own API (/api/v1/users/me) is protected by Gatehouse's scheme, as a host app's would be.
+builder.Services.AddAuthentication().AddGatehouse();
 
 var app = builder.Build();
 app.Use(Startup.SecurityHeaders);
 app.MapGatehouse();
+app.MapGatehouseUserApi();
 app.MapGet("/healthz", () => Results.Text("ok"));
 // The web frontend (web/out) on the same origin; without it, "/" says what this server is.
 if (!app.UseGatehouseFrontend())

@@ -57,7 +57,11 @@ public sealed partial class UserDirectory(GatehouseDbContext db)
         user.Id,
         user.Username,
         user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email,
-        DjangoPasswordHasher.IsUsable(user.PasswordHash));
+        DjangoPasswordHasher.IsUsable(user.PasswordHash))
+    {
+        EmailVerified = user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Verified == true,
+        IsStaff = user.IsStaff,
+    };
 
     /// <summary>
     /// allauth's generate_unique_username: the email's local part reduced to [\w.@+-], lower-cased; on a

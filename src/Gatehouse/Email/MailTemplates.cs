@@ -34,6 +34,8 @@ public static partial class MailTemplates
         return files.ToFrozenDictionary();
     }
 
+    private const string ExtendsNotification = "{{extends notification}}";
+
     public static bool Exists(string template) => Files.ContainsKey(template + ".txt");
 
     public static RenderedMail Render(string template, IReadOnlyDictionary<string, string> values)
@@ -41,6 +43,11 @@ public static partial class MailTemplates
         var subject = Substitute(Files[template + ".subject.txt"], values, html: false).Trim();
         var prefix = values.TryGetValue("site_name", out var site) ? $"[{site}] " : "";
         var content = Files[template + ".txt"];
+        // A security notification holds only its message; the frame around it is allauth's base_notification.txt.
+        if (content.StartsWith(ExtendsNotification, StringComparison.Ordinal))
+        {
+            content = Files["_notification.txt"].Replace("{{notification_message}}", content[ExtendsNotification.Length..].Trim(), StringComparison.Ordinal);
+        }
         var all = new Dictionary<string, string>(values, StringComparer.Ordinal);
         var text = Substitute(Files["_base.txt"].Replace("{{content}}", content, StringComparison.Ordinal), all, html: false) + "\n";
         var html = ToHtml(Files["_base.txt"].Replace("{{content}}", content, StringComparison.Ordinal), all);

@@ -46,4 +46,12 @@ public static class ErrorCodes
     public const string ServerBusy = "server_busy";
     /// <summary>A spent refresh token was presented after the grace period: its family and session were revoked.</summary>
     public const string RefreshTokenReused = "refresh_token_reused";
+
+    // A host app's endpoints protected by Gatehouse's scheme and policies (C8). The first three are Django REST
+    // framework's codes for the same answers, which the seeds' DRF views gave.
+    public const string NotAuthenticated = "not_authenticated";
+    public const string AuthenticationFailed = "authentication_failed";
+    public const string PermissionDenied = "permission_denied";
+    public const string EmailNotVerified = "email_not_verified";
+    public const string MfaRequired = "mfa_required";
 }

@@ -1,7 +1,14 @@
 namespace Gatehouse.Sessions;
 
 /// <summary>The user as the API shows it, loaded with the session in one query.</summary>
-public sealed record SessionUser(long Id, string? Username, string? Email, bool HasUsablePassword);
+public sealed record SessionUser(long Id, string? Username, string? Email, bool HasUsablePassword)
+{
+    /// <summary>The primary address is verified.</summary>
+    public bool EmailVerified { get; init; }
+    public bool IsStaff { get; init; }
+    /// <summary>The user has an authenticator of a supported type (the login asks for a second factor).</summary>
+    public bool HasMfa { get; init; }
+}
 
 /// <summary>A session row as read on each request (no change tracking).</summary>
 public sealed class LoadedSession

@@ -25,6 +25,8 @@ public sealed class SessionResolution
     public LoadedSession? Session { get; init; }
     /// <summary>A token or cookie was sent but names no live session (app: 410; browser: the cookie is cleared).</summary>
     public bool Dead { get; init; }
+    /// <summary>A host route's unsafe request carried the cookie without a valid CSRF pair: the cookie was not used.</summary>
+    public bool CsrfRefused { get; init; }
 }
 
 /// <summary>
@@ -64,8 +66,17 @@ public sealed class SessionAuthenticationHandler(
         {
             identity.AddClaim(new Claim(ClaimTypes.Email, user.Email));
         }
+        HostApi.GatehouseClaims.AddUserFacts(identity, user.Username, user.EmailVerified, user.IsStaff, user.HasMfa);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    // Gatehouse's own endpoints never challenge through the scheme (their filter answers allauth's 401 with
+    // the flows); these answer a host app's endpoints that its policies refused (C8).
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        HostApi.HostApiResponses.IsApiRequest(Request) ? HostApi.HostApiResponses.ChallengeAsync(Context) : base.HandleChallengeAsync(properties);
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        HostApi.HostApiResponses.IsApiRequest(Request) ? HostApi.HostApiResponses.ForbidAsync(Context) : base.HandleForbiddenAsync(properties);
 
     private async Task<SessionResolution> ResolveAsync()
     {
@@ -91,7 +102,7 @@ public sealed class SessionAuthenticationHandler(
         var cookie = Request.Cookies[sessionOptions.Value.CookieName];
         if (string.IsNullOrEmpty(cookie) || (routeKind is null && csrf.Check(Context) is not null))
         {
-            return new SessionResolution { Client = client };
+            return new SessionResolution { Client = client, CsrfRefused = !string.IsNullOrEmpty(cookie) };
         }
         var session = cookie.Length <= MaxTokenLength ? await sessions.FindAsync(cookie, ClientKind.Browser, Context.RequestAborted) : null;
         return new SessionResolution { Client = client, Session = session, Dead = session is null };

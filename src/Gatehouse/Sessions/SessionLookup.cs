@@ -20,21 +20,32 @@ public sealed class SessionLookup : IAsyncDisposable
     // A logged-in session is alive only while its user's security stamp is the one its login saw: a password
     // change or reset replaces the stamp in its own transaction, which ends every session at once, including
     // those of logins with the old password that were still in flight and committed afterwards.
-    private const string Sql = """
-        SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash,
-               (SELECT e.email FROM email_addresses e WHERE e.user_id = u.id AND e.is_primary LIMIT 1), s.last_seen_at
+    // The primary address is a join (one row at most: ux_email_addresses_one_primary) instead of the scalar
+    // subquery it was, so its verified flag costs no second probe. is_staff and has_mfa are for the claims a host
+    // app's policies read (C8); has_mfa is one EXISTS on ix_authenticators_user_id, counting only the types
+    // this server supports (a credential of a switched-off type cannot be used to log in either).
+    private const string SqlTemplate = """
+        SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash, e.email, e.verified, u.is_staff,
+               EXISTS (SELECT 1 FROM authenticators a WHERE a.user_id = u.id AND a.type IN ({mfa_types})),
+               s.last_seen_at
         FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+             LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
         WHERE s.token_hash = @hash AND s.expires_at > @now AND s.client = @client
           AND (s.user_id IS NULL OR (u.is_active AND s.auth_stamp = u.security_stamp))
         """;
+
+    private readonly string _sql;
 
     private readonly NpgsqlDataSource? _postgres;
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public SessionLookup(IOptions<DatabaseOptions> options, TimeProvider time)
+    public SessionLookup(IOptions<DatabaseOptions> options, IOptions<MfaOptions> mfa, TimeProvider time)
     {
         _time = time;
+        // Literals from the fixed set of type names, never from input; 'none' keeps the list valid SQL when
+        // no type is supported (no authenticator has that type).
+        _sql = SqlTemplate.Replace("{mfa_types}", MfaTypeList(mfa.Value), StringComparison.Ordinal);
         _connectionString = options.Value.ConnectionString;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
@@ -56,6 +67,10 @@ public sealed class SessionLookup : IAsyncDisposable
             _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
         }
     }
+
+    /// <summary>The supported authenticator types as SQL literals, for the has_mfa EXISTS (also the token session lookup's).</summary>
+    internal static string MfaTypeList(MfaOptions mfa) =>
+        string.Join(", ", MfaTypes.InWireOrder.Where(mfa.Supports).Select(t => $"'{t}'").DefaultIfEmpty("'none'"));
 
     public async Task<LoadedSession?> FindAsync(string token, ClientKind client, CancellationToken ct)
     {
@@ -91,7 +106,7 @@ public sealed class SessionLookup : IAsyncDisposable
         {
             Id = reader.GetInt64(0),
             CreatedAt = DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc),
-            LastSeenAt = DateTime.SpecifyKind(reader.GetDateTime(7), DateTimeKind.Utc),
+            LastSeenAt = DateTime.SpecifyKind(reader.GetDateTime(10), DateTimeKind.Utc),
             StateJson = reader.IsDBNull(2) ? null : reader.GetString(2),
             User = reader.IsDBNull(3)
                 ? null
@@ -99,7 +114,12 @@ public sealed class SessionLookup : IAsyncDisposable
                     reader.GetInt64(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
                     reader.IsDBNull(6) ? null : reader.GetString(6),
-                    DjangoPasswordHasher.IsUsable(reader.IsDBNull(5) ? null : reader.GetString(5))),
+                    DjangoPasswordHasher.IsUsable(reader.IsDBNull(5) ? null : reader.GetString(5)))
+                {
+                    EmailVerified = !reader.IsDBNull(7) && reader.GetBoolean(7),
+                    IsStaff = reader.GetBoolean(8),
+                    HasMfa = reader.GetBoolean(9),
+                },
         };
     }
 
@@ -136,7 +156,7 @@ public sealed class SessionLookup : IAsyncDisposable
             await connection.OpenAsync(ct);
         }
         var command = connection.CreateCommand();
-        command.CommandText = Sql;
+        command.CommandText = _sql;
         Add(command, "@hash", Array.Empty<byte>());
         Add(command, "@now", DateTime.UnixEpoch);
         Add(command, "@client", "");

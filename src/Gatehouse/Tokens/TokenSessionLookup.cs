@@ -16,10 +16,13 @@ namespace Gatehouse.Tokens;
 /// </summary>
 public sealed class TokenSessionLookup : IAsyncDisposable
 {
-    private const string Sql = """
-        SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash,
-               (SELECT e.email FROM email_addresses e WHERE e.user_id = u.id AND e.is_primary LIMIT 1)
+    // The user's facts for the host scheme's claims (C8) as SessionLookup reads them: primary address joined,
+    // is_staff, has_mfa over the supported types.
+    private const string SqlTemplate = """
+        SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash, e.email, e.verified, u.is_staff,
+               EXISTS (SELECT 1 FROM authenticators a WHERE a.user_id = u.id AND a.type IN ({mfa_types}))
         FROM sessions s JOIN users u ON u.id = s.user_id
+             LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
         WHERE s.id = @id AND s.user_id = @user AND s.expires_at > @now AND s.client = 'app'
           AND u.is_active AND s.auth_stamp = u.security_stamp
         """;
@@ -28,9 +31,12 @@ public sealed class TokenSessionLookup : IAsyncDisposable
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public TokenSessionLookup(IOptions<DatabaseOptions> options, TimeProvider time)
+    private readonly string _sql;
+
+    public TokenSessionLookup(IOptions<DatabaseOptions> options, IOptions<MfaOptions> mfa, TimeProvider time)
     {
         _time = time;
+        _sql = SqlTemplate.Replace("{mfa_types}", SessionLookup.MfaTypeList(mfa.Value), StringComparison.Ordinal);
         _connectionString = options.Value.ConnectionString;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
@@ -59,7 +65,7 @@ public sealed class TokenSessionLookup : IAsyncDisposable
                 await connection.OpenAsync(ct);
             }
             await using var command = connection.CreateCommand();
-            command.CommandText = Sql;
+            command.CommandText = _sql;
             Add(command, "@id", sessionId);
             Add(command, "@user", userId);
             Add(command, "@now", _time.GetUtcNow().UtcDateTime);
@@ -77,7 +83,12 @@ public sealed class TokenSessionLookup : IAsyncDisposable
                     reader.GetInt64(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
                     reader.IsDBNull(6) ? null : reader.GetString(6),
-                    DjangoPasswordHasher.IsUsable(reader.IsDBNull(5) ? null : reader.GetString(5))),
+                    DjangoPasswordHasher.IsUsable(reader.IsDBNull(5) ? null : reader.GetString(5)))
+                {
+                    EmailVerified = !reader.IsDBNull(7) && reader.GetBoolean(7),
+                    IsStaff = reader.GetBoolean(8),
+                    HasMfa = reader.GetBoolean(9),
+                },
             };
         }
     }

@@ -92,7 +92,7 @@ public abstract class AccountTakeoverTests(DatabaseKind database) : ApiTestBase(
         var app = await StartAsync();
         var owner = await SignedUpAndVerifiedAsync(app, kind, "alice@example.com");
         await app.Client(kind).PostAsync("auth/password/request", new { email = "alice@example.com" });
-        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset", StringComparison.Ordinal));
+        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset Email", StringComparison.Ordinal));
         var key = KeyFromUrl(mail.FirstUrl());
 
         Assert.Equal(200, (await owner.PostAsync("account/password/change", new { current_password = Password, new_password = "Brand-New-Pass-42x" })).StatusCode);
@@ -107,7 +107,7 @@ public abstract class AccountTakeoverTests(DatabaseKind database) : ApiTestBase(
         var app = await StartAsync();
         await SignedUpAndVerifiedAsync(app, kind, "alice@example.com");
         await app.Client(kind).PostAsync("auth/password/request", new { email = "alice@example.com" });
-        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset", StringComparison.Ordinal));
+        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset Email", StringComparison.Ordinal));
         var key = KeyFromUrl(mail.FirstUrl());
 
         Assert.Equal(200, (await app.Client(kind).PostAsync("auth/login", new { email = "alice@example.com", password = Password })).StatusCode);

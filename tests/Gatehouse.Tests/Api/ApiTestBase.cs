@@ -34,7 +34,7 @@ public abstract class ApiTestBase(DatabaseKind database) : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var app in _apps)
         {

@@ -239,7 +239,7 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         app.Mail.Clear();
         var client = app.Client(kind);
         await client.PostAsync("auth/password/request", new { email = Email });
-        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset")).FirstUrl());
+        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset Email")).FirstUrl());
 
         var reset = await client.PostAsync("auth/password/reset", new { key, password = NewPassword });
 
@@ -269,7 +269,7 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         var addresses = await owner.GetAsync("account/email");
         Assert.Equal([Email], addresses.Data.EnumerateArray().Select(e => e.GetProperty("email").GetString()));
         await app.Client(kind).PostAsync("auth/password/request", new { email = "evil@example.com" });
-        Assert.Equal(0, await OutboxCountAsync(app, "evil@example.com", "Password Reset"));
+        Assert.Equal(0, await OutboxCountAsync(app, "evil@example.com", "Password Reset Email"));
     }
 
     [Theory, MemberData(nameof(Clients))]
@@ -284,7 +284,7 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
 
         var owner = app.Client(kind);
         await owner.PostAsync("auth/password/request", new { email = Email });
-        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset")).FirstUrl());
+        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset Email")).FirstUrl());
         Assert.Equal(401, (await owner.PostAsync("auth/password/reset", new { key, password = NewPassword })).StatusCode);
 
         Assert.Equal(409, (await intruder.PostAsync("auth/email/verify", new { key = code })).StatusCode);
@@ -297,7 +297,7 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:LoginOnPasswordReset"] = "true" });
         var client = await SignedUpAndVerifiedAsync(app, kind, Email);
         await client.PostAsync("auth/password/request", new { email = Email });
-        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset")).FirstUrl());
+        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset Email")).FirstUrl());
 
         Assert.Equal(200, (await client.PostAsync("auth/password/reset", new { key, password = NewPassword })).StatusCode);
         Assert.Equal(200, (await client.GetAsync("auth/session")).StatusCode);

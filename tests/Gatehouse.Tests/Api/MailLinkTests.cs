@@ -20,7 +20,7 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
         var response = await attacker.SendRawAsync(request);
 
         Assert.Equal(200, response.StatusCode);
-        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset", StringComparison.Ordinal));
+        var mail = await app.Mail.WaitForMailAsync(m => m.Subject.Contains("Password Reset Email", StringComparison.Ordinal));
         Assert.StartsWith("https://app.example.com/account/password/reset/key/", mail.FirstUrl(), StringComparison.Ordinal);
         Assert.DoesNotContain("evil.example", mail.TextBody, StringComparison.Ordinal);
     }

@@ -290,7 +290,7 @@ public abstract class OutboxTests(DatabaseKind database) : ApiTestBase(database)
         // password reset (key in the link), used once
         var reset = app.Client(kind);
         Assert.Equal(200, (await reset.PostAsync("auth/password/request", new { email = "alice@example.com" })).StatusCode);
-        var resetKey = KeyFromUrl((await MailToAsync(app, "alice@example.com", "Password Reset")).FirstUrl());
+        var resetKey = KeyFromUrl((await MailToAsync(app, "alice@example.com", "Password Reset Email")).FirstUrl());
         Keep(resetKey);
         Assert.Equal(401, (await reset.PostAsync("auth/password/reset", new { key = resetKey, password = "An0ther-Secret-Pw!" })).StatusCode);
         secrets.Add("An0ther-Secret-Pw!");

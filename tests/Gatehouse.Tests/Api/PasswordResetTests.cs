@@ -21,7 +21,7 @@ public abstract class PasswordResetTests(DatabaseKind database) : ApiTestBase(da
         var client = app.Client(kind);
         var request = await client.PostAsync("auth/password/request", new { email = Email });
         Assert.Equal(200, request.StatusCode);
-        var mail = await MailToAsync(app, Email, "Password Reset");
+        var mail = await MailToAsync(app, Email, "Password Reset Email");
         return (client, KeyFromUrl(mail.FirstUrl()));
     }
 
@@ -54,11 +54,11 @@ public abstract class PasswordResetTests(DatabaseKind database) : ApiTestBase(da
         Assert.Equal("{\"status\":200}", known.Body.Replace(" ", "", StringComparison.Ordinal));
         Assert.Equal(known.Body, unknown.Body);
         Assert.Equal(known.StatusCode, unknown.StatusCode);
-        var resetMail = await app.Mail.WaitForMailAsync(m => m.To.Contains(Email) && m.Subject.Contains("Password Reset", StringComparison.Ordinal));
+        var resetMail = await app.Mail.WaitForMailAsync(m => m.To.Contains(Email) && m.Subject.Contains("Password Reset Email", StringComparison.Ordinal));
         Assert.Contains("/account/password/reset/key/", resetMail.FirstUrl(), StringComparison.Ordinal);
         var unknownMail = await app.Mail.WaitForMailAsync(m => m.To.Contains("nobody@example.com") && m.Subject.Contains("Unknown Account", StringComparison.Ordinal));
         Assert.Contains("nobody@example.com", unknownMail.TextBody, StringComparison.Ordinal);
-        Assert.Equal(0, await OutboxCountAsync(app, "nobody@example.com", "Password Reset"));
+        Assert.Equal(0, await OutboxCountAsync(app, "nobody@example.com", "Password Reset Email"));
     }
 
     [Theory, MemberData(nameof(Clients))]
@@ -148,7 +148,7 @@ public abstract class PasswordResetTests(DatabaseKind database) : ApiTestBase(da
         var loggedIn = await SignedUpAndVerifiedAsync(app, kind, Email);
         var client = app.Client(kind);
         Assert.Equal(200, (await client.PostAsync("auth/password/request", new { email = Email })).StatusCode);
-        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset")).FirstUrl());
+        var key = KeyFromUrl((await MailToAsync(app, Email, "Password Reset Email")).FirstUrl());
         Assert.Equal(200, (await loggedIn.GetAsync("auth/session")).StatusCode);
 
         var reset = await client.PostAsync("auth/password/reset", new { key, password = NewPassword });

@@ -112,7 +112,7 @@ public abstract class RateLimitTests(DatabaseKind database) : ApiTestBase(databa
         Assert.Equal(["too_many_login_attempts"], (await client.PostAsync("auth/login", new { email = "alice@example.com", password = Password })).ErrorCodes);
 
         Assert.Equal(200, (await client.PostAsync("auth/password/request", new { email = "alice@example.com" })).StatusCode);
-        var resetKey = KeyFromUrl((await MailToAsync(app, "alice@example.com", "Password Reset")).FirstUrl());
+        var resetKey = KeyFromUrl((await MailToAsync(app, "alice@example.com", "Password Reset Email")).FirstUrl());
         Assert.Equal(401, (await client.PostAsync("auth/password/reset", new { key = resetKey, password = "N3w-Secret-Passw0rd!" })).StatusCode);
 
         Assert.Equal(200, (await client.PostAsync("auth/login", new { email = "alice@example.com", password = "N3w-Secret-Passw0rd!" })).StatusCode);

@@ -1,5 +1,6 @@
 using Gatehouse.Audit;
 using Gatehouse.Configuration;
+using Gatehouse.Email;
 using Gatehouse.Http;
 using Gatehouse.RateLimiting;
 using Gatehouse.Security.Passwords;
@@ -20,7 +21,7 @@ namespace Gatehouse.Account.Flows;
 public sealed class PasswordChangeFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
     PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, MailKeys mailKeys, AuditLog audit,
-    IOptions<AccountOptions> options)
+    SecurityNotices notices, IOptions<AccountOptions> options)
 {
     public async Task<ApiResult> ChangeAsync(JsonInput input, CancellationToken ct)
     {
@@ -64,6 +65,7 @@ public sealed class PasswordChangeFlow(
         // The session this request answers with carries the new stamp; the old token is gone (410).
         sessions.StartLoggedIn(auth, user, auth.Session!.State);
         audit.Record(hadPassword ? AuditEvents.PasswordChanged : AuditEvents.PasswordSet, user.Id);
+        notices.SendToOwner(user, hadPassword ? SecurityNoticeTemplates.PasswordChanged : SecurityNoticeTemplates.PasswordSet);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return responses.Authenticated(auth);

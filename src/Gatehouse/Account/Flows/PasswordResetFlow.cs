@@ -23,7 +23,8 @@ namespace Gatehouse.Account.Flows;
 public sealed class PasswordResetFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users,
     PasswordHashingExecutor hasher, PasswordValidator passwordValidator, RateLimiter rateLimiter, LoginCompletion completion,
-    Mailer mailer, MailKeys mailKeys, CodeChallenges challenges, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+    Mailer mailer, MailKeys mailKeys, CodeChallenges challenges, AuditLog audit, SecurityNotices notices, TimeProvider time,
+    IOptions<AccountOptions> options)
 {
     public const string KeyHeader = "X-Password-Reset-Key";
     private readonly AccountOptions _options = options.Value;
@@ -164,6 +165,8 @@ public sealed class PasswordResetFlow(
             await rateLimiter.ClearKeyAsync("login_failed", address.EmailNormalized, ct);
         }
         audit.Record(AuditEvents.PasswordReset, user.Id);
+        // Queued before the login below saves: it commits with the new password, in this transaction, or not at all.
+        notices.SendToOwner(user, SecurityNoticeTemplates.PasswordReset);
 
         ApiResult result;
         if (_options.LoginOnPasswordReset)

@@ -19,7 +19,8 @@ namespace Gatehouse.Email.Flows;
 /// </summary>
 public sealed class ManageEmailFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, UserDirectory users, VerificationMails verificationMails, MailKeys mailKeys,
-    DisposableEmailDomains disposable, RateLimiter rateLimiter, AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
+    DisposableEmailDomains disposable, RateLimiter rateLimiter, AuditLog audit, SecurityNotices notices, TimeProvider time,
+    IOptions<AccountOptions> options)
 {
     private readonly AccountOptions _options = options.Value;
 
@@ -80,6 +81,9 @@ public sealed class ManageEmailFlow(
         user.EmailAddresses.Add(address);
         await SendVerificationAsync(user, address, VerificationCooldown.Start, ct);
         audit.Record(AuditEvents.EmailAdded, user.Id, new { email = normalized });
+        // To the address the owner already proved (the new one is unverified and gets its verification mail),
+        // as allauth's first email_added notice did: whoever took over the session cannot add an address unseen.
+        notices.SendToOwner(user, SecurityNoticeTemplates.EmailAdded, new() { ["added_email"] = normalized });
         try
         {
             await db.SaveChangesAsync(ct);
@@ -140,6 +144,7 @@ public sealed class ManageEmailFlow(
         {
             // Two steps in one transaction: the database allows one primary per user at every moment.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var previous = user!.EmailAddresses.FirstOrDefault(e => e.IsPrimary);
             foreach (var other in user!.EmailAddresses.Where(e => e.IsPrimary))
             {
                 other.IsPrimary = false;
@@ -147,6 +152,11 @@ public sealed class ManageEmailFlow(
             await db.SaveChangesAsync(ct);
             address.IsPrimary = true;
             audit.Record(AuditEvents.EmailPrimaryChanged, user.Id, new { email = address.Email });
+            // allauth's email_changed, to the previous primary (when it was proven; see SecurityNotices.OwnerAddress).
+            if (previous is { Verified: true })
+            {
+                notices.Send(previous.Email, SecurityNoticeTemplates.EmailChanged, new() { ["from_email"] = previous.Email, ["to_email"] = address.Email });
+            }
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
         }
@@ -178,6 +188,7 @@ public sealed class ManageEmailFlow(
         db.EmailAddresses.Remove(address);
         await mailKeys.ConsumeAllAsync(KeyPurposes.EmailVerification, user.Id, address.EmailNormalized, ct);
         audit.Record(AuditEvents.EmailRemoved, user.Id, new { email = address.Email });
+        notices.SendToOwner(user, SecurityNoticeTemplates.EmailRemoved, new() { ["deleted_email"] = address.Email });
         await db.SaveChangesAsync(ct);
         return List(user);
     }
