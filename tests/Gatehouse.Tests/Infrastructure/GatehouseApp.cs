@@ -79,7 +79,9 @@ public sealed class GatehouseApp : WebApplicationFactory<Program>
             ["Gatehouse:Email:Smtp:Port"] = Mail.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gatehouse:Email:From"] = "Gatehouse <noreply@gatehouse.test>",
             ["Gatehouse:FrontendUrls:BaseUrl"] = "http://localhost",
-            // WebAuthn outside Development needs an https origin (the rp id comes from BaseUrl: localhost).
+            // WebAuthn outside Development needs an https origin; fixed here, so a test that changes BaseUrl keeps a
+            // relying party that fits (the software authenticator answers as https://localhost).
+            ["Gatehouse:Mfa:WebAuthnRpId"] = "localhost",
             ["Gatehouse:Mfa:WebAuthnOrigins:0"] = "https://localhost",
             // Long, and the clock only moves when a test moves it: mail must go out because its commit woke
             // the worker or its back-off ended, never because a poll happened to come.

@@ -412,6 +412,7 @@ public sealed class WebAuthnFlow(
             return null; // the same answer, accepted by a concurrent request a moment ago
         }
         var now = time.GetUtcNow().UtcDateTime;
+        var passwordless = ResidentKey(credential);
         var authenticator = new Authenticator
         {
             UserId = userId,
@@ -422,7 +423,7 @@ public sealed class WebAuthnFlow(
             Data = new WebAuthnData
             {
                 Name = string.IsNullOrWhiteSpace(name) ? await DefaultNameAsync(userId, ct) : name.Trim(),
-                Passwordless = ResidentKey(credential),
+                Passwordless = passwordless,
                 PublicKey = Base64Url(registered.PublicKey),
                 UserHandle = Base64Url(registered.User.Id),
                 Aaguid = registered.AaGuid.ToString(),
@@ -436,7 +437,7 @@ public sealed class WebAuthnFlow(
         var state = auth.Session!.State;
         state.WebAuthn = null;
         sessions.SaveState(auth, state);
-        audit.Record(AuditEvents.MfaAuthenticatorAdded, userId, new { type = MfaTypes.WebAuthn, passwordless = authenticator.Data.Contains("\"passwordless\":true", StringComparison.Ordinal) });
+        audit.Record(AuditEvents.MfaAuthenticatorAdded, userId, new { type = MfaTypes.WebAuthn, passwordless });
         return authenticator;
     }
 
