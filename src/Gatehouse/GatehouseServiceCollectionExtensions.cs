@@ -66,6 +66,14 @@ public static class GatehouseServiceCollectionExtensions
                 options.SupportedTypes = types.Get<string[]>() ?? [];
             }
         });
+        // The same for ACCOUNT_LOGIN_METHODS: "LoginMethods:0 = username" means username only, not email and username.
+        services.AddOptions<AccountOptions>().Configure(options =>
+        {
+            if (configuration.GetSection(AccountOptions.Section + ":LoginMethods") is { } methods && methods.Exists())
+            {
+                options.LoginMethods = methods.Get<string[]>() ?? [];
+            }
+        });
         services.AddOptions<GatehouseOptions>()
             .Bind(configuration.GetSection(GatehouseOptions.Section))
             .PostConfigure<IHostEnvironment>((options, environment) =>

@@ -69,6 +69,14 @@ public sealed class MfaFlow(
             await db.SaveChangesAsync(ct);
             return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
         }
+        // The stage's attempts end one pending login; this per-user count (allauth's login_failed under
+        // mfa-auth-user-<id>) bounds guesses across logins, which an attacker who knows the password can restart
+        // at will. Taken before the check, given back on success, as for passwords.
+        var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!await rateLimiter.TryHitAsync("login_failed", subject, ct))
+        {
+            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
+        }
         var used = await verify(userId, ct);
         if (used is null)
         {
@@ -76,6 +84,7 @@ public sealed class MfaFlow(
             await db.SaveChangesAsync(ct);
             return ApiResult.BadRequest(refusal);
         }
+        await rateLimiter.UndoHitAsync("login_failed", subject, ct);
         var user = await users.FindByIdAsync(userId, ct);
         // A second right answer racing this one (say TOTP and a recovery code) finds the challenge used up.
         if (user is null || !user.IsActive || !await challenges.ConsumeAsync(challenge!, ct))

@@ -163,6 +163,22 @@ public abstract class SessionLifetimeTests(DatabaseKind database) : ApiTestBase(
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task AConfiguredLoginMethodsList_ReplacesTheDefault(ClientKind kind)
+    {
+        // As the README's Gatehouse__Account__LoginMethods__0=username: username only, not the default email as well.
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:Account:LoginMethods:0"] = "username",
+            ["Gatehouse:Account:SignupUsername"] = "true",
+        });
+
+        var account = (await app.Client(kind).GetAsync("config")).Data.GetProperty("account");
+
+        Assert.Equal(["username"], account.GetProperty("login_methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("username", account.GetProperty("authentication_method").GetString());
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task Config_FollowsTheSettings(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?>

@@ -105,9 +105,14 @@ public abstract class WebAuthnSecondFactorTests(DatabaseKind database) : WebAuth
         var refused = await clone.PostAsync(AuthenticatePath, new { credential = key.Get(cloneOptions) });
         key.Counter = 9; // equal is not greater either
         var equal = await clone.PostAsync(AuthenticatePath, new { credential = key.Get(cloneOptions) });
+        // A counter of 0 is "no counter" only for a credential that never had one: it must not reset clone detection.
+        var zeroOptions = await RequestOptionsAsync(clone, AuthenticatePath);
+        key.Counter = uint.MaxValue; // the next assertion says 0
+        var zero = await clone.PostAsync(AuthenticatePath, new { credential = key.Get(zeroOptions) });
 
         Assert.Equal(["incorrect_code@credential"], refused.ErrorCodes);
         Assert.Equal(["incorrect_code@credential"], equal.ErrorCodes);
+        Assert.Equal(["incorrect_code@credential"], zero.ErrorCodes);
         Assert.Equal(10, await CounterAsync(app, id));
         Assert.Equal("mfa_authenticate", (await clone.GetAsync("auth/session")).PendingFlow);
     }

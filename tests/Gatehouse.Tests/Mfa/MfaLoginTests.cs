@@ -41,6 +41,39 @@ public abstract class MfaLoginTests(DatabaseKind database) : MfaTestBase(databas
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task WrongCodes_CountPerUser_AcrossFreshLogins(ClientKind kind)
+    {
+        // Knowing the password lets an attacker start a new pending login at will; each one's own attempts must
+        // not reset the guessing budget. allauth's login_failed under mfa-auth-user-<id>: 5 per 5 minutes.
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:RateLimits:Enabled"] = "true",
+            ["Gatehouse:RateLimits:Rules:login"] = "1000/m/ip",
+            ["Gatehouse:Mfa:MaxAttempts"] = "3",
+        });
+        var (_, secret, _) = await TotpUserAsync(app, kind);
+        NextStep(app);
+        var right = TotpCode(app, secret);
+        var wrong = Enumerable.Range(0, 20).Select(i => (200000 + i * 31).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Where(c => c != right && c != TotpCode(app, secret, -1) && c != TotpCode(app, secret, 1)).ToList();
+
+        var first = await AtMfaStageAsync(app, kind);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(["incorrect_code@code"], (await first.PostAsync("auth/2fa/authenticate", new { code = wrong[i] })).ErrorCodes);
+        }
+        var second = await AtMfaStageAsync(app, kind);
+        for (var i = 3; i < 5; i++)
+        {
+            Assert.Equal(["incorrect_code@code"], (await second.PostAsync("auth/2fa/authenticate", new { code = wrong[i] })).ErrorCodes);
+        }
+
+        // The sixth wrong guess of the user, in a login whose own attempts are not used up, is not evaluated; nor is the right code.
+        Assert.Equal(["too_many_login_attempts@code"], (await second.PostAsync("auth/2fa/authenticate", new { code = wrong[5] })).ErrorCodes);
+        Assert.Equal(["too_many_login_attempts@code"], (await second.PostAsync("auth/2fa/authenticate", new { code = right })).ErrorCodes);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task LoginByCode_StopsAtMfa(ClientKind kind)
     {
         var app = await StartAsync();

@@ -493,7 +493,8 @@ public sealed class WebAuthnFlow(
         var newCounter = (long)result.SignCount;
         var now = time.GetUtcNow().UtcDateTime;
         var updated = await db.Authenticators
-            .Where(a => a.Id == stored.Id && a.Counter == stored.Counter && (a.Counter < newCounter || newCounter == 0))
+            .Where(a => a.Id == stored.Id && a.Counter == stored.Counter &&
+                (a.Counter < newCounter || (newCounter == 0 && (a.Counter == null || a.Counter == 0))))
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Counter, newCounter).SetProperty(a => a.LastUsedAt, now), ct);
         if (updated == 0)
         {

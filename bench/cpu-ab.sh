@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# bench/cpu-ab.sh <app|browser> <reps> <label=tree>...: builds each tree's Release server (once per label, into /tmp/ab/<label>),
+# starts all of them on their own seeded SQLite, then runs 6 s of wrk against each in turn, <reps> rounds,
+# and prints the server's CPU time per request (utime+stime / requests): min and median per label.
+#
+# Why CPU time and not req/s: on a shared machine req/s of one build swings by half between runs, while the
+# CPU a request costs moves far less, and running the builds in turn, round after round, exposes both to the
+# same noise. Use it to compare a change on the session check with the commit before it, e.g.
+#   git worktree add /tmp/before HEAD~1 && bench/cpu-ab.sh app 5 before=/tmp/before after=.
+# Needs the .NET SDK, wrk and python3. REBUILD=0 reuses the builds in /tmp/ab/<label>.
+set -euo pipefail
+KIND=$1 REPS=$2; shift 2
+HZ=$(getconf CLK_TCK)
+declare -A PIDS URLS
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+i=0
+for spec in "$@"; do
+  label=${spec%%=*}; tree=${spec#*=}; OUT=/tmp/ab/$label; mkdir -p "$OUT"; ART=$OUT/art
+  if [[ ${REBUILD:-1} == 1 || ! -f $ART/bin/Gatehouse.Server/release/Gatehouse.Server.dll ]]; then
+    for p in src/Gatehouse.Server/Gatehouse.Server.csproj bench/Tools/Tools.csproj; do
+      dotnet build "$tree/$p" -c Release --artifacts-path "$ART" -v quiet -nologo -p:SkipWebBuild=true >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+    done
+  fi
+  SRV=$ART/bin/Gatehouse.Server/release/Gatehouse.Server.dll; TOOLS=$ART/bin/Tools/release/Tools.dll
+  DB=$OUT/g.db; rm -f "$DB"*
+  COMMON=(--Gatehouse:SecretKey="$(head -c 32 /dev/urandom | base64)" --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 --Gatehouse:Email:Delivery=Smtp --Gatehouse:Email:Smtp:Host=127.0.0.1 --Gatehouse:Email:Smtp:Port=9 --Gatehouse:Database:Provider=Sqlite "--Gatehouse:Database:ConnectionString=Data Source=$DB" --Gatehouse:RateLimits:Enabled=false)
+  (cd "$(dirname "$SRV")" && ASPNETCORE_ENVIRONMENT=Production dotnet "$SRV" migrate "${COMMON[@]}") >"$OUT/migrate.log" 2>&1
+  dotnet "$TOOLS" seed-sqlite "$DB" 10000 100000 "$(dotnet "$TOOLS" hash x 1000)" >/dev/null
+  PORT=$((18500 + i)); i=$((i+1))
+  (cd "$(dirname "$SRV")" && exec env ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=0 dotnet "$SRV" --urls http://127.0.0.1:$PORT "${COMMON[@]}") >"$OUT/server.log" 2>&1 &
+  PIDS[$label]=$!
+  for _ in $(seq 150); do curl -fs http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+  URLS[$label]=http://127.0.0.1:$PORT/_allauth/$KIND/v1/auth/session
+  SCRIPTS=$tree/bench/lua
+done
+export BENCH_LUA=$SCRIPTS BENCH_N=100000
+for label in "${!URLS[@]}"; do wrk -t1 -c32 -d4s -s "$BENCH_LUA/session_$KIND.lua" "${URLS[$label]}" >/dev/null 2>&1; done
+: >/tmp/ab/results.txt
+for r in $(seq "$REPS"); do
+  for label in "${!URLS[@]}"; do
+    pid=${PIDS[$label]}
+    t0=$(awk '{print $14+$15}' /proc/$pid/stat)
+    wrk -t1 -c32 -d6s -s "$BENCH_LUA/session_$KIND.lua" "${URLS[$label]}" >/tmp/ab/wrk.txt 2>&1
+    t1=$(awk '{print $14+$15}' /proc/$pid/stat)
+    n=$(awk '/requests in/{print $1}' /tmp/ab/wrk.txt)
+    echo "$label $(python3 -c "print(f'{($t1-$t0)/$HZ*1e6/$n:.1f}')") $(awk '/Requests\/sec/{print $2}' /tmp/ab/wrk.txt)" | tee -a /tmp/ab/results.txt
+  done
+done
+python3 - <<'PY'
+import statistics, collections
+d=collections.defaultdict(list); r=collections.defaultdict(list)
+for line in open('/tmp/ab/results.txt'):
+    l,c,q=line.split(); d[l].append(float(c)); r[l].append(float(q))
+for l in d: print(f"{l}: CPU us/request min {min(d[l]):.1f} median {statistics.median(d[l]):.1f}; req/s median {statistics.median(r[l]):.0f}")
+PY
