@@ -139,7 +139,8 @@ public sealed partial class RefreshTokenFlow(
             }
             if (pair is not null)
             {
-                return Answer(pair.A, pair.R);
+                // The pair was minted before; the session may have ended since (password change, deactivation).
+                return await sessions.FindAsync(found.SessionId, found.UserId, ct) is null ? InvalidToken() : Answer(pair.A, pair.R);
             }
         }
 

@@ -65,6 +65,25 @@ public abstract class RefreshFamilyTests(DatabaseKind database) : JwtTestBase(da
     }
 
     [Fact]
+    public async Task WithinTheGracePeriod_ASpentToken_GetsNothing_OnceTheSessionEnded()
+    {
+        // A password change on another device ends this session by its stamp; its row stays until cleaned up.
+        var app = await StartAsync();
+        var pair = await LoginAsync(app);
+        Assert.Equal(200, (await RefreshAsync(app, pair.Refresh)).StatusCode);
+        var other = await PasswordLoginAsync(app);
+        var change = await WithBearerAsync(app, HttpMethod.Post, "account/password/change", other.Access,
+            new { current_password = Password, new_password = "An0ther-g00d-passphrase" });
+        Assert.Equal(200, change.StatusCode);
+
+        app.Clock.Advance(TimeSpan.FromSeconds(2));
+        var again = await RefreshAsync(app, pair.Refresh);
+
+        Assert.Equal(400, again.StatusCode);
+        Assert.False(again.Json.TryGetProperty("data", out _));
+    }
+
+    [Fact]
     public async Task AnOldTokenOfTheChain_IsReuse_EvenTwoRotationsLater()
     {
         var app = await StartAsync();
