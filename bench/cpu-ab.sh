@@ -24,7 +24,7 @@ for spec in "$@"; do
   fi
   SRV=$ART/bin/Gatehouse.Server/release/Gatehouse.Server.dll; TOOLS=$ART/bin/Tools/release/Tools.dll
   DB=$OUT/g.db; rm -f "$DB"*
-  COMMON=(--Gatehouse:SecretKey="$(head -c 32 /dev/urandom | base64)" --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 --Gatehouse:Email:Delivery=Smtp --Gatehouse:Email:Smtp:Host=127.0.0.1 --Gatehouse:Email:Smtp:Port=9 --Gatehouse:Database:Provider=Sqlite "--Gatehouse:Database:ConnectionString=Data Source=$DB" --Gatehouse:RateLimits:Enabled=false)
+  COMMON=(--Gatehouse:SecretKey="$(head -c 32 /dev/urandom | base64)" --Gatehouse:FrontendUrls:BaseUrl=https://app.bench.test --Gatehouse:Email:Delivery=Smtp --Gatehouse:Email:Smtp:Host=127.0.0.1 --Gatehouse:Email:Smtp:Port=9 --Gatehouse:Database:Provider=Sqlite "--Gatehouse:Database:ConnectionString=Data Source=$DB" --Gatehouse:RateLimits:Enabled=false)
   (cd "$(dirname "$SRV")" && ASPNETCORE_ENVIRONMENT=Production dotnet "$SRV" migrate "${COMMON[@]}") >"$OUT/migrate.log" 2>&1
   dotnet "$TOOLS" seed-sqlite "$DB" 10000 100000 "$(dotnet "$TOOLS" hash x 1000)" >/dev/null
   PORT=$((18500 + i)); i=$((i+1))

@@ -71,6 +71,10 @@ static int SeedSqlite(string path, int users, int sessions, string passwordHash)
     using var tx = connection.BeginTransaction();
     const string Now = "2025-01-01 00:00:00";
     const string Expires = "2099-01-01 00:00:00";
+    // Seen just now: the session check writes last_seen_at once per session per Sessions:ActivityUpdateInterval,
+    // and a seed of long-unseen sessions would measure that first write on every request instead of the
+    // steady state (measured: ~15 times the CPU per request).
+    var seenAt = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
     using (var user = connection.CreateCommand())
     using (var email = connection.CreateCommand())
     {
@@ -96,11 +100,12 @@ static int SeedSqlite(string path, int users, int sessions, string passwordHash)
     using (var session = connection.CreateCommand())
     {
         session.Transaction = tx;
-        session.CommandText = "INSERT INTO sessions (token_hash, client, user_id, state, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($hash, $client, $user, NULL, $now, $now, $expires, '127.0.0.1', 'bench')";
+        session.CommandText = "INSERT INTO sessions (token_hash, client, user_id, state, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($hash, $client, $user, NULL, $now, $seen, $expires, '127.0.0.1', 'bench')";
         var hash = session.Parameters.Add("$hash", SqliteType.Blob);
         var client = session.Parameters.Add("$client", SqliteType.Text);
         var owner = session.Parameters.Add("$user", SqliteType.Integer);
         session.Parameters.AddWithValue("$now", Now);
+        session.Parameters.AddWithValue("$seen", seenAt);
         session.Parameters.AddWithValue("$expires", Expires);
         foreach (var (prefix, wire) in new[] { ("app", "app"), ("brw", "browser") })
         {

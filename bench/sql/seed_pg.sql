@@ -28,7 +28,7 @@ FROM generate_series(1, :users) AS i;
 
 INSERT INTO sessions (id, token_hash, client, user_id, state, created_at, last_seen_at, expires_at, ip, user_agent)
 SELECT i, sha256(convert_to('app' || lpad(i::text, 29, '0'), 'UTF8')), 'app', ((i - 1) % :users) + 1, NULL,
-       TIMESTAMPTZ '2025-01-01 00:00:00+00', TIMESTAMPTZ '2025-01-01 00:00:00+00', TIMESTAMPTZ '2099-01-01 00:00:00+00',
+       TIMESTAMPTZ '2025-01-01 00:00:00+00', now(), TIMESTAMPTZ '2099-01-01 00:00:00+00',
        '127.0.0.1', 'bench'
 FROM generate_series(1, :sessions) AS i;
 

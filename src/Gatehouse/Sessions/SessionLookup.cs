@@ -13,28 +13,41 @@ namespace Gatehouse.Sessions;
 /// The per-request session check: one indexed query by the token's hash with the user and primary
 /// address joined, in plain ADO.NET. Measured in-process, building a DbContext and running the
 /// equivalent compiled EF query cost about 35 times as much as this; every API request pays it.
+/// An access token (JWT strategy) names its session by id instead: the same columns and liveness rule
+/// through a second prepared statement (<see cref="FindByIdAsync"/>), sharing the connections.
 /// </summary>
 public sealed class SessionLookup : IAsyncDisposable
 {
     // Booleans are tested bare ("AND u.is_active"): SQLite's 0/1 integers and PostgreSQL's booleans both work.
-    // A logged-in session is alive only while its user's security stamp is the one its login saw: a password
-    // change or reset replaces the stamp in its own transaction, which ends every session at once, including
-    // those of logins with the old password that were still in flight and committed afterwards.
     // The primary address is a join (one row at most: ux_email_addresses_one_primary) instead of the scalar
     // subquery it was, so its verified flag costs no second probe. is_staff and has_mfa are for the claims a host
     // app's policies read (C8); has_mfa is one EXISTS on ix_authenticators_user_id, counting only the types
     // this server supports (a credential of a switched-off type cannot be used to log in either).
-    private const string SqlTemplate = """
+    private const string SelectTemplate = """
         SELECT s.id, s.created_at, s.state, u.id, u.username, u.password_hash, e.email, e.verified, u.is_staff,
                EXISTS (SELECT 1 FROM authenticators a WHERE a.user_id = u.id AND a.type IN ({mfa_types})),
                s.last_seen_at
         FROM sessions s LEFT JOIN users u ON u.id = s.user_id
              LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
+
+        """;
+
+    // A logged-in session is alive only while its user's security stamp is the one its login saw: a password
+    // change or reset replaces the stamp in its own transaction, which ends every session at once, including
+    // those of logins with the old password that were still in flight and committed afterwards.
+    private const string ByTokenWhere = """
         WHERE s.token_hash = @hash AND s.expires_at > @now AND s.client = @client
           AND (s.user_id IS NULL OR (u.is_active AND s.auth_stamp = u.security_stamp))
         """;
 
-    private readonly string _sql;
+    // An access token's sid and sub: the app session it was issued for, under the same rule (and never an anonymous one).
+    private const string ByIdWhere = """
+        WHERE s.id = @id AND s.user_id = @user AND s.expires_at > @now AND s.client = 'app'
+          AND u.is_active AND s.auth_stamp = u.security_stamp
+        """;
+
+    private readonly Statement _byToken;
+    private readonly Statement _byId;
 
     private readonly NpgsqlDataSource? _postgres;
     private readonly string _connectionString;
@@ -45,7 +58,9 @@ public sealed class SessionLookup : IAsyncDisposable
         _time = time;
         // Literals from the fixed set of type names, never from input; 'none' keeps the list valid SQL when
         // no type is supported (no authenticator has that type).
-        _sql = SqlTemplate.Replace("{mfa_types}", MfaTypeList(mfa.Value), StringComparison.Ordinal);
+        var select = SelectTemplate.Replace("{mfa_types}", MfaTypeList(mfa.Value), StringComparison.Ordinal);
+        _byToken = new Statement(select + ByTokenWhere, [("@hash", Array.Empty<byte>()), ("@now", DateTime.UnixEpoch), ("@client", "")]);
+        _byId = new Statement(select + ByIdWhere, [("@id", 0L), ("@user", 0L), ("@now", DateTime.UnixEpoch)]);
         _connectionString = options.Value.ConnectionString;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
@@ -72,17 +87,32 @@ public sealed class SessionLookup : IAsyncDisposable
     internal static string MfaTypeList(MfaOptions mfa) =>
         string.Join(", ", MfaTypes.InWireOrder.Where(mfa.Supports).Select(t => $"'{t}'").DefaultIfEmpty("'none'"));
 
-    public async Task<LoadedSession?> FindAsync(string token, ClientKind client, CancellationToken ct)
+    /// <summary>The live session of this client that <paramref name="token"/> (cookie or session token) names.</summary>
+    public Task<LoadedSession?> FindAsync(string token, ClientKind client, CancellationToken ct) =>
+        RunAsync(_byToken, (Secrets.Sha256(token), client.Wire()), static (p, a) =>
+        {
+            p[0].Value = a.Item1;
+            p[2].Value = a.Item2;
+        }, ct);
+
+    /// <summary>The live app session <paramref name="sessionId"/> of <paramref name="userId"/> (an access token's sid and sub).</summary>
+    public Task<LoadedSession?> FindByIdAsync(long sessionId, long userId, CancellationToken ct) =>
+        RunAsync(_byId, (sessionId, userId), static (p, a) =>
+        {
+            p[0].Value = a.Item1;
+            p[1].Value = a.Item2;
+        }, ct);
+
+    private async Task<LoadedSession?> RunAsync<TArgs>(Statement statement, TArgs args, Action<DbParameterCollection, TArgs> bind, CancellationToken ct)
     {
-        var lease = await RentAsync(ct);
+        var lease = await RentAsync(statement, ct);
         try
         {
             var command = lease.Command;
-            command.Parameters[0].Value = Secrets.Sha256(token);
-            command.Parameters[1].Value = _time.GetUtcNow().UtcDateTime;
-            command.Parameters[2].Value = client.Wire();
+            bind(command.Parameters, args);
+            command.Parameters[statement.NowIndex].Value = _time.GetUtcNow().UtcDateTime;
             var found = await ReadAsync(command, ct);
-            Return(lease);
+            Return(statement, lease);
             lease = null;
             return found;
         }
@@ -140,11 +170,20 @@ public sealed class SessionLookup : IAsyncDisposable
     }
 
     private const int MaxIdleLeases = 16;
-    private readonly ConcurrentQueue<Lease> _idle = new();
 
-    private async Task<Lease> RentAsync(CancellationToken ct)
+    /// <summary>One query with its parameters (placeholders until bound) and its idle leases.</summary>
+    private sealed class Statement(string sql, (string Name, object Value)[] parameters)
     {
-        if (_postgres is null && _idle.TryDequeue(out var idle))
+        public string Sql => sql;
+        public (string Name, object Value)[] Parameters => parameters;
+        /// <summary>Where "now" goes: bound on every call, so an expired session is never found.</summary>
+        public int NowIndex { get; } = Array.FindIndex(parameters, p => p.Name == "@now");
+        public ConcurrentQueue<Lease> Idle { get; } = new();
+    }
+
+    private async Task<Lease> RentAsync(Statement statement, CancellationToken ct)
+    {
+        if (_postgres is null && statement.Idle.TryDequeue(out var idle))
         {
             return idle;
         }
@@ -156,10 +195,11 @@ public sealed class SessionLookup : IAsyncDisposable
             await connection.OpenAsync(ct);
         }
         var command = connection.CreateCommand();
-        command.CommandText = _sql;
-        Add(command, "@hash", Array.Empty<byte>());
-        Add(command, "@now", DateTime.UnixEpoch);
-        Add(command, "@client", "");
+        command.CommandText = statement.Sql;
+        foreach (var (name, value) in statement.Parameters)
+        {
+            Add(command, name, value);
+        }
         if (_postgres is null)
         {
             await command.PrepareAsync(ct);
@@ -167,11 +207,11 @@ public sealed class SessionLookup : IAsyncDisposable
         return new Lease(connection, command);
     }
 
-    private void Return(Lease lease)
+    private void Return(Statement statement, Lease lease)
     {
-        if (_postgres is null && _idle.Count < MaxIdleLeases)
+        if (_postgres is null && statement.Idle.Count < MaxIdleLeases)
         {
-            _idle.Enqueue(lease);
+            statement.Idle.Enqueue(lease);
             return;
         }
         _ = lease.DisposeAsync().AsTask();
@@ -187,9 +227,12 @@ public sealed class SessionLookup : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        while (_idle.TryDequeue(out var lease))
+        foreach (var statement in new[] { _byToken, _byId })
         {
-            await lease.DisposeAsync();
+            while (statement.Idle.TryDequeue(out var lease))
+            {
+                await lease.DisposeAsync();
+            }
         }
         if (_postgres is not null)
         {

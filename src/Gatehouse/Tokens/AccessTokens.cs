@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using Gatehouse.Configuration;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,8 @@ public static class AccessTokenClaimNames
     public const string EmailVerified = "email_verified";
     public const string IsStaff = "is_staff";
     public const string HasMfa = "has_mfa";
+    /// <summary>Not one of allauth's: lets a host route answer the seeds' current user (username) from the token alone.</summary>
+    public const string Username = "username";
 
     /// <summary>Set by Gatehouse whatever a contributor returns (allauth's reserved claims, plus iss and aud).</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
@@ -39,11 +42,14 @@ public interface IAccessTokenClaims
 }
 
 /// <summary>Who an access token is for, as read from the database when it is issued (login and refresh).</summary>
-public sealed record AccessTokenSubject(long UserId, long SessionId, string? Email, bool EmailVerified, bool IsStaff, bool HasMfa);
+public sealed record AccessTokenSubject(long UserId, long SessionId, string? Email, bool EmailVerified, bool IsStaff, bool HasMfa, string? Username = null);
 
 /// <summary>Reads the subject of a new access token and asks the claim contributors (scoped: one request's DbContext).</summary>
-public sealed class AccessTokenClaimsBuilder(GatehouseDbContext db, IEnumerable<IAccessTokenClaims> contributors)
+public sealed class AccessTokenClaimsBuilder(GatehouseDbContext db, IEnumerable<IAccessTokenClaims> contributors, IOptions<MfaOptions> mfa)
 {
+    // has_mfa as the session check reads it (SessionLookup): only authenticators of a type this server supports.
+    private readonly string[] _mfaTypes = MfaTypes.InWireOrder.Where(mfa.Value.Supports).ToArray();
+
     public async Task<(AccessTokenSubject Subject, Dictionary<string, object> Claims)?> BuildAsync(long userId, long sessionId, CancellationToken ct)
     {
         var user = await db.Users.AsNoTracking()
@@ -52,14 +58,15 @@ public sealed class AccessTokenClaimsBuilder(GatehouseDbContext db, IEnumerable<
             {
                 Primary = u.EmailAddresses.Where(e => e.IsPrimary).Select(e => new { e.Email, e.Verified }).FirstOrDefault(),
                 u.IsStaff,
-                HasMfa = db.Authenticators.Any(a => a.UserId == u.Id),
+                u.Username,
+                HasMfa = db.Authenticators.Any(a => a.UserId == u.Id && _mfaTypes.Contains(a.Type)),
             })
             .FirstOrDefaultAsync(ct);
         if (user is null)
         {
             return null;
         }
-        var subject = new AccessTokenSubject(userId, sessionId, user.Primary?.Email, user.Primary?.Verified ?? false, user.IsStaff, user.HasMfa);
+        var subject = new AccessTokenSubject(userId, sessionId, user.Primary?.Email, user.Primary?.Verified ?? false, user.IsStaff, user.HasMfa, user.Username);
         var claims = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var contributor in contributors)
         {
@@ -72,6 +79,10 @@ public sealed class AccessTokenClaimsBuilder(GatehouseDbContext db, IEnumerable<
         claims[AccessTokenClaimNames.EmailVerified] = subject.EmailVerified;
         claims[AccessTokenClaimNames.IsStaff] = subject.IsStaff;
         claims[AccessTokenClaimNames.HasMfa] = subject.HasMfa;
+        if (subject.Username is not null)
+        {
+            claims[AccessTokenClaimNames.Username] = subject.Username;
+        }
         return (subject, claims);
     }
 }
@@ -143,7 +154,7 @@ public sealed record AccessTokenValidation(AccessTokenFailure Failure, Validated
 public sealed class AccessTokenValidator
 {
     private readonly SigningKeys _keys;
-    private readonly TokenSessionLookup _sessions;
+    private readonly SessionLookup _sessions;
     private readonly TokenOptions _options;
     private readonly TimeProvider _time;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
@@ -152,7 +163,7 @@ public sealed class AccessTokenValidator
     /// <summary>Longer strings are not tokens we issued; refused before parsing.</summary>
     public const int MaxTokenLength = 4096;
 
-    public AccessTokenValidator(SigningKeys keys, TokenSessionLookup sessions, IOptions<TokenOptions> options, TimeProvider time)
+    public AccessTokenValidator(SigningKeys keys, SessionLookup sessions, IOptions<TokenOptions> options, TimeProvider time)
     {
         _keys = keys;
         _sessions = sessions;
@@ -205,7 +216,7 @@ public sealed class AccessTokenValidator
         {
             return new AccessTokenValidation(AccessTokenFailure.None, validated);
         }
-        var session = await _sessions.FindAsync(validated.SessionId, validated.UserId, ct);
+        var session = await _sessions.FindByIdAsync(validated.SessionId, validated.UserId, ct);
         return session is null
             ? new AccessTokenValidation(AccessTokenFailure.SessionEnded, validated)
             : new AccessTokenValidation(AccessTokenFailure.None, validated, session);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gatehouse.Sessions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Tokens;
 
@@ -10,9 +11,12 @@ namespace Gatehouse.Tokens;
 /// <c>meta.access_token</c> and <c>meta.refresh_token</c>, and from then on <c>Authorization: Bearer</c>
 /// reaches Gatehouse's own endpoints. Unlike allauth's stateless default, a Bearer token on Gatehouse's
 /// endpoints is always checked against its session (one query by id): a logout, password change, deleted
-/// session or deactivated account refuses it at once (410, as a dead session token).
+/// session or deactivated account refuses it at once (410, as a dead session token). On a host app's routes (C8)
+/// <c>Tokens:StatefulValidation</c> decides (allauth's HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED, off by default):
+/// stateless, the user's facts come from the token's claims and no query runs; an ended session's token then
+/// stays usable there until it expires (AccessTokenLifetime, 5 minutes by default).
 /// </summary>
-public sealed class JwtTokenStrategy(AccessTokenValidator validator, TokenSessionLookup sessions) : ITokenStrategy
+public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLookup sessions, IOptions<TokenOptions> options) : ITokenStrategy
 {
     private readonly SessionTokenStrategy _sessionTokens = new();
 
@@ -34,8 +38,34 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, TokenSessio
         {
             return null;
         }
-        var session = await sessions.FindAsync(valid.SessionId, valid.UserId, context.RequestAborted);
+        if (!options.Value.StatefulValidation && context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>() is null)
+        {
+            return new AccessTokenSession(FromClaims(valid), valid);
+        }
+        var session = await sessions.FindByIdAsync(valid.SessionId, valid.UserId, context.RequestAborted);
         return new AccessTokenSession(session, valid);
+    }
+
+    /// <summary>The session as the token describes it, for a stateless host route: what the host's claims need, nothing more.</summary>
+    private static LoadedSession FromClaims(ValidatedAccessToken valid)
+    {
+        var token = valid.Token;
+        string? Text(string name) => token.TryGetPayloadValue<string>(name, out var value) ? value : null;
+        bool Flag(string name) => token.TryGetPayloadValue<bool>(name, out var value) && value;
+        return new LoadedSession
+        {
+            Id = valid.SessionId,
+            CreatedAt = token.IssuedAt,
+            LastSeenAt = token.IssuedAt,
+            StateJson = null,
+            // HasUsablePassword is not in the token; host routes never read it (only Gatehouse's own answers do).
+            User = new SessionUser(valid.UserId, Text(AccessTokenClaimNames.Username), Text(AccessTokenClaimNames.Email), HasUsablePassword: true)
+            {
+                EmailVerified = Flag(AccessTokenClaimNames.EmailVerified),
+                IsStaff = Flag(AccessTokenClaimNames.IsStaff),
+                HasMfa = Flag(AccessTokenClaimNames.HasMfa),
+            },
+        };
     }
 
     public async ValueTask<Action<Utf8JsonWriter>> PrepareMetaAsync(HttpContext context, IssuedSession issued)

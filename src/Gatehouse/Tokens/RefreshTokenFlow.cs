@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gatehouse.Audit;
 using Gatehouse.Http;
 using Gatehouse.Security;
+using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,7 @@ public sealed record TokenPair(string AccessToken, string RefreshToken);
 /// means the token was copied, so the family and its session end (401, audit <c>refresh_token_reused</c>).
 /// </summary>
 public sealed partial class RefreshTokenFlow(
-    GatehouseDbContext db, AccessTokenClaimsBuilder claims, AccessTokenIssuer issuer, TokenSessionLookup sessions,
+    GatehouseDbContext db, AccessTokenClaimsBuilder claims, AccessTokenIssuer issuer, SessionLookup sessions,
     SecretBox box, AuditLog audit, IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenFlow> logger)
 {
     private const string SuccessorPurpose = "tokens.refresh_successor";
@@ -76,7 +77,7 @@ public sealed partial class RefreshTokenFlow(
             return await SpentAsync(found, usedAt, now, ct);
         }
 
-        if (await sessions.FindAsync(found.SessionId, found.UserId, ct) is null)
+        if (await sessions.FindByIdAsync(found.SessionId, found.UserId, ct) is null)
         {
             return InvalidToken(); // the session ended (logout, password change, deactivated): its family with it
         }
@@ -140,7 +141,7 @@ public sealed partial class RefreshTokenFlow(
             if (pair is not null)
             {
                 // The pair was minted before; the session may have ended since (password change, deactivation).
-                return await sessions.FindAsync(found.SessionId, found.UserId, ct) is null ? InvalidToken() : Answer(pair.A, pair.R);
+                return await sessions.FindByIdAsync(found.SessionId, found.UserId, ct) is null ? InvalidToken() : Answer(pair.A, pair.R);
             }
         }
 

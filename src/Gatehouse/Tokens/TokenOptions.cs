@@ -31,11 +31,13 @@ public sealed class TokenOptions
     /// <summary>HEADLESS_JWT_AUTHORIZATION_HEADER_SCHEME: <c>Authorization: Bearer &lt;access token&gt;</c>.</summary>
     public string AuthorizationHeaderScheme { get; set; } = "Bearer";
     /// <summary>
-    /// HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED: whether <see cref="AccessTokenValidator"/> (the host-facing
-    /// validation service) also requires the token's session to be alive. Gatehouse's own endpoints always
-    /// check the session, whatever this says.
+    /// HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED: whether a Bearer token on a host app's routes (the
+    /// <c>AddGatehouse()</c> scheme) and <see cref="AccessTokenValidator"/> also require the token's session to be
+    /// alive (one query by id). On by default, unlike allauth's: a logout or password change then ends the token
+    /// everywhere at once. Off, a host route trusts the token's claims until it expires, with no query (the
+    /// benchmark's stateless scenario). Gatehouse's own endpoints always check the session, whatever this says.
     /// </summary>
-    public bool StatefulValidation { get; set; }
+    public bool StatefulValidation { get; set; } = true;
 
     /// <summary>The <c>iss</c> of every token (allauth sets none); set it to the server's public URL.</summary>
     public string Issuer { get; set; } = "gatehouse";

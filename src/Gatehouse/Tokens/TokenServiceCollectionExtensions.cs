@@ -16,7 +16,6 @@ public static class TokenServiceCollectionExtensions
         services.AddOptions<TokenOptions>().Bind(configuration.GetSection(TokenOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddSingleton<SigningKeys>();
-        services.AddSingleton<TokenSessionLookup>();
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddScoped<AccessTokenClaimsBuilder>();

@@ -36,11 +36,7 @@ public abstract class BearerHostApiTests(DatabaseKind database) : JwtTestBase(da
 
         var before = await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access);
         var userId = await app.DbAsync(db => Task.FromResult(db.Users.Single().Id));
-        await app.DbAsync(async db =>
-        {
-            db.Authenticators.Add(new Authenticator { UserId = userId, Type = "totp", Data = "{}", CreatedAt = DateTime.UtcNow });
-            return await db.SaveChangesAsync();
-        });
+        await AddAuthenticatorAsync(app, userId, "totp");
         var after = await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access);
 
         Assert.Equal(200, before.Status);
@@ -64,6 +60,49 @@ public abstract class BearerHostApiTests(DatabaseKind database) : JwtTestBase(da
         Assert.Equal(401, after.Status);
         Assert.Equal("authentication_failed", after.Json.GetProperty("errors")[0].GetProperty("code").GetString());
         Assert.Equal("Bearer error=\"invalid_token\"", after.WwwAuthenticate);
+    }
+
+    [Fact]
+    public async Task Stateless_UsersMe_AnswersFromTheTokensClaims_WithoutTheSession_UntilTheTokenExpires()
+    {
+        // Tokens:StatefulValidation=false (allauth's default): a host route trusts the signed claims, Gatehouse's own
+        // endpoints still check the session.
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Tokens:StatefulValidation"] = "false" });
+        var pair = await LoginAsync(app);
+        var userId = await app.DbAsync(db => Task.FromResult(db.Users.Single().Id));
+        await AddAuthenticatorAsync(app, userId, "totp");
+
+        var me = await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access);
+        Assert.Equal(200, me.Status);
+        Assert.Equal(userId, me.Json.GetProperty("id").GetInt64());
+        Assert.Equal(Email, me.Json.GetProperty("email").GetString());
+        Assert.False(me.Json.GetProperty("has_mfa").GetBoolean()); // as signed, not as the account is now
+
+        Assert.Equal(401, (await WithBearerAsync(app, HttpMethod.Delete, "auth/session", pair.Access)).StatusCode);
+        Assert.Equal(410, (await WithBearerAsync(app, HttpMethod.Get, "auth/session", pair.Access)).StatusCode);
+        Assert.Equal(200, (await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access)).Status);
+
+        app.Clock.Advance(TimeSpan.FromSeconds(300 + 31)); // AccessTokenLifetime + ClockSkew
+        Assert.Equal(401, (await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access)).Status);
+    }
+
+    [Fact]
+    public async Task AccessTokens_CarryHasMfa_OnlyForAuthenticatorsOfASupportedType_AsTheSessionCheckDoes()
+    {
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:Mfa:SupportedTypes:0"] = "totp",
+            ["Gatehouse:Mfa:SupportedTypes:1"] = "recovery_codes",
+        });
+        await (await SignedUpAndVerifiedAsync(app, Gatehouse.Sessions.ClientKind.App, Email)).DeleteAsync("auth/session");
+        var userId = await app.DbAsync(db => Task.FromResult(db.Users.Single().Id));
+        await AddAuthenticatorAsync(app, userId, "webauthn");
+
+        var pair = await PasswordLoginAsync(app); // webauthn is switched off: no second factor is asked
+        var me = await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access);
+
+        Assert.False(Decode(pair.Access).GetPayloadValue<bool>("has_mfa"));
+        Assert.False(me.Json.GetProperty("has_mfa").GetBoolean());
     }
 
     [Fact]
@@ -135,6 +174,13 @@ public abstract class BearerHostApiTests(DatabaseKind database) : JwtTestBase(da
         Assert.Equal(200, (await BearerGetAsync(service, "/orders", pair.Access)).Status);
         Assert.Equal(401, (await BearerGetAsync(app.CreateClient(), "/api/v1/users/me", pair.Access)).Status);
     }
+
+    /// <summary>An authenticator row as MFA set-up would leave it (its data does not matter to the host scheme).</summary>
+    private static Task<int> AddAuthenticatorAsync(GatehouseApp app, long userId, string type) => app.DbAsync(db =>
+    {
+        db.Authenticators.Add(new Authenticator { UserId = userId, Type = type, Data = "{}", CreatedAt = DateTime.UtcNow });
+        return db.SaveChangesAsync();
+    });
 
     /// <summary>A second ASP.NET Core app, its own host and pipeline, that knows Gatehouse only by its JWKS URL.</summary>
     private async Task<HttpClient> StartSeparateServiceAsync(GatehouseApp gatehouse, string audience)
