@@ -89,8 +89,7 @@ public sealed partial class ApiFallbackMiddleware(RequestDelegate next, ILogger<
         var result = exception switch
         {
             BadHttpRequestException bad => new ApiResult(bad.StatusCode, errors: [new ApiError("Bad request.", ErrorCodes.Invalid)]),
-            HashingQueueFullException => new ApiResult(StatusCodes.Status503ServiceUnavailable,
-                errors: [new ApiError("The server is busy. Please try again in a moment.", ErrorCodes.ServerBusy)]),
+            HashingQueueFullException => ApiResult.ServiceUnavailable(),
             _ => new ApiResult(StatusCodes.Status500InternalServerError, errors: [new ApiError("Internal server error.", ErrorCodes.ServerError)]),
         };
         return result.ExecuteAsync(context);

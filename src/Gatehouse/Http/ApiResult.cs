@@ -91,4 +91,6 @@ public sealed class ApiResult : IResult, IStatusCodeHttpResult
     public static ApiResult NotFound() => new(StatusCodes.Status404NotFound, errors: [new("Not found.", ErrorCodes.NotFound)]);
     public static ApiResult Conflict() => new(StatusCodes.Status409Conflict);
     public static ApiResult TooManyRequests() => new(StatusCodes.Status429TooManyRequests);
+    public static ApiResult ServiceUnavailable() =>
+        new(StatusCodes.Status503ServiceUnavailable, errors: [new("The server is busy. Please try again in a moment.", ErrorCodes.ServerBusy)]);
 }

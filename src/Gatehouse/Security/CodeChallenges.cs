@@ -62,22 +62,23 @@ public sealed class CodeChallenges(GatehouseDbContext db, CodeHasher hasher, Tim
     /// through. With <paramref name="consume"/>, accepting also uses the challenge up, and of several requests
     /// racing with the right code one wins and the others get <see cref="CodeCheck.AlreadyUsed"/>. A right code
     /// costs no attempt: a flow that asks for it twice (a password reset checks it on GET and on POST) does not
-    /// run out because of its own correct answers.
+    /// run out because of its own correct answers. A challenge issued for another <paramref name="purpose"/> is
+    /// treated as absent: a login code can never pass as a reset code, whatever a pending flow's state says.
     /// </summary>
-    public async Task<CodeCheck> CheckAsync(string? key, string code, int maxAttempts, bool consume, CancellationToken ct)
+    public async Task<CodeCheck> CheckAsync(string purpose, string? key, string code, int maxAttempts, bool consume, CancellationToken ct)
     {
         if (key is null)
         {
             return CodeCheck.Exhausted;
         }
         var now = time.GetUtcNow().UtcDateTime;
-        var row = await db.CodeChallenges.AsNoTracking().Where(c => c.Key == key)
+        var row = await db.CodeChallenges.AsNoTracking().Where(c => c.Key == key && c.Purpose == purpose)
             .Select(c => new { c.CodeHash, c.Attempts, c.ConsumedAt, c.ExpiresAt }).FirstOrDefaultAsync(ct);
         if (row is null)
         {
             return CodeCheck.Exhausted;
         }
-        var live = db.CodeChallenges.Where(c => c.Key == key && c.ConsumedAt == null && c.ExpiresAt > now && c.Attempts < maxAttempts);
+        var live = db.CodeChallenges.Where(c => c.Key == key && c.Purpose == purpose && c.ConsumedAt == null && c.ExpiresAt > now && c.Attempts < maxAttempts);
         if (hasher.Matches(code, row.CodeHash))
         {
             var accepted = consume

@@ -83,7 +83,7 @@ public sealed partial class SessionEndpointFilter(
         {
             result = await next(context);
         }
-        catch (Exception ex) when (IsLostRace(ex))
+        catch (Exception ex) when (DatabaseConflict.IsLostRace(ex))
         {
             // A double submit or two requests racing on one row: the other request won. Nothing of this one
             // was committed, so no new session is handed out.
@@ -91,6 +91,15 @@ public sealed partial class SessionEndpointFilter(
             auth.Issued = null;
             auth.RotateCsrf = false;
             result = ApiResult.Conflict();
+        }
+        catch (Exception ex) when (DatabaseConflict.IsBusy(ex))
+        {
+            // SQLite's single writer stayed busy past the busy timeout: nothing was committed; the client may retry.
+            Log.DatabaseBusy(logger, http.Request.Method, http.Request.Path.Value ?? "");
+            auth.Issued = null;
+            auth.RotateCsrf = false;
+            http.Response.Headers.RetryAfter = "1";
+            result = ApiResult.ServiceUnavailable();
         }
 
         // A session whose row was never inserted (the flow gave up before saving) is not handed out.
@@ -132,13 +141,6 @@ public sealed partial class SessionEndpointFilter(
         }
     }
 
-    /// <summary>
-    /// An update that found its row changed or gone (EF Core's concurrency check), or a unique index that a
-    /// concurrent request filled first and the flow did not expect.
-    /// </summary>
-    private static bool IsLostRace(Exception ex) =>
-        ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && UniqueViolation.Is(update));
-
     private void WriteBrowserCookies(HttpContext http)
     {
         csrf.WriteCookie(http, auth.RotateCsrf);
@@ -175,5 +177,8 @@ public sealed partial class SessionEndpointFilter(
 
         [LoggerMessage(3, LogLevel.Warning, "A session's last activity could not be recorded ({Error})")]
         public static partial void ActivityNotRecorded(ILogger logger, string error);
+
+        [LoggerMessage(4, LogLevel.Warning, "{Method} {Path} found the database locked beyond its busy timeout; answered 503")]
+        public static partial void DatabaseBusy(ILogger logger, string method, string path);
     }
 }

@@ -303,6 +303,26 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         Assert.Equal(200, (await client.GetAsync("auth/session")).StatusCode);
         Assert.Equal(200, (await app.Client(kind).PostAsync("auth/login", new { email = Email, password = NewPassword })).StatusCode);
     }
+
+    [Fact]
+    public async Task AMailedCode_IsCheckedOnlyForThePurposeItWasIssuedFor()
+    {
+        var app = await StartAsync();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Gatehouse.Storage.GatehouseDbContext>();
+        var challenges = scope.ServiceProvider.GetRequiredService<Gatehouse.Security.CodeChallenges>();
+        var key = challenges.Issue(Gatehouse.Storage.Entities.CodePurposes.LoginByCode, "ABCD-EFGH", DateTime.UtcNow.AddMinutes(5));
+        await db.SaveChangesAsync();
+
+        var asReset = await challenges.CheckAsync(Gatehouse.Storage.Entities.CodePurposes.PasswordReset, key, "ABCD-EFGH", 3, consume: true, CancellationToken.None);
+        var wrongAsReset = await challenges.CheckAsync(Gatehouse.Storage.Entities.CodePurposes.PasswordReset, key, "XXXX-XXXX", 3, consume: true, CancellationToken.None);
+
+        Assert.Equal(Gatehouse.Security.CodeCheck.Exhausted, asReset);
+        Assert.Equal(Gatehouse.Security.CodeCheck.Exhausted, wrongAsReset);
+        Assert.Equal(0, await app.DbAsync(d => d.CodeChallenges.Where(c => c.Key == key).Select(c => c.Attempts).SingleAsync()));
+        Assert.Equal(Gatehouse.Security.CodeCheck.Accepted,
+            await challenges.CheckAsync(Gatehouse.Storage.Entities.CodePurposes.LoginByCode, key, "ABCD-EFGH", 3, consume: true, CancellationToken.None));
+    }
 }
 
 public sealed class SqliteFoundationTests() : FoundationTests(DatabaseKind.Sqlite);

@@ -73,7 +73,7 @@ public sealed class LoginByCodeFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var check = await challenges.CheckAsync(pending.StateOf(FlowIds.LoginByCode).Challenge, code!, _options.LoginByCodeMaxAttempts, consume: true, ct);
+        var check = await challenges.CheckAsync(CodePurposes.LoginByCode, pending.StateOf(FlowIds.LoginByCode).Challenge, code!, _options.LoginByCodeMaxAttempts, consume: true, ct);
         if (check == CodeCheck.AlreadyUsed)
         {
             return ApiResult.Conflict();

@@ -206,7 +206,7 @@ public sealed class PasswordResetFlow(
                 return (null, ApiResult.BadRequest(ApiError.Required("key")));
             }
             var state = pending.StateOf(FlowIds.PasswordResetByCode);
-            var check = await challenges.CheckAsync(state.Challenge, key, _options.PasswordResetByCodeMaxAttempts, consume: false, ct);
+            var check = await challenges.CheckAsync(CodePurposes.PasswordReset, state.Challenge, key, _options.PasswordResetByCodeMaxAttempts, consume: false, ct);
             if (check == CodeCheck.AlreadyUsed)
             {
                 return (null, ApiResult.Conflict());

@@ -176,7 +176,7 @@ public sealed class EmailVerificationFlow(
             {
                 return (null, ApiResult.BadRequest(ApiError.Required("key")));
             }
-            var check = await challenges.CheckAsync(challenge, key, _options.EmailVerificationByCodeMaxAttempts, consume, ct);
+            var check = await challenges.CheckAsync(CodePurposes.EmailVerification, challenge, key, _options.EmailVerificationByCodeMaxAttempts, consume, ct);
             switch (check)
             {
                 case CodeCheck.AlreadyUsed:

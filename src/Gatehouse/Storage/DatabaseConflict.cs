@@ -1,0 +1,50 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Gatehouse.Storage;
+
+/// <summary>
+/// Tells a database error that concurrency caused from a fault, so a double submit or two requests racing on
+/// one row are answered with the envelope (409, or 503 when SQLite's lock outlasted its busy timeout) instead
+/// of a 500 with an Error-level stack trace. Drivers and EF Core wrap these differently (DbUpdateException
+/// around SaveChanges, the bare driver exception from ExecuteUpdate), so the whole inner chain is read.
+/// </summary>
+public static class DatabaseConflict
+{
+    // PostgreSQL: serialization_failure and deadlock_detected; one of the transactions was rolled back whole.
+    private const string SerializationFailure = "40001";
+    private const string DeadlockDetected = "40P01";
+    // SQLite primary result codes: the database file or a table is locked by another connection.
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
+    /// <summary>
+    /// An update that found its row changed or gone (EF Core's concurrency check), a unique index that a
+    /// concurrent request filled first and the flow did not expect, or PostgreSQL rolling back one side of a
+    /// serialization conflict or a deadlock.
+    /// </summary>
+    public static bool IsLostRace(Exception ex)
+    {
+        if (ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && UniqueViolation.Is(update)))
+        {
+            return true;
+        }
+        return Find<PostgresException>(ex) is { SqlState: SerializationFailure or DeadlockDetected };
+    }
+
+    /// <summary>SQLite's write lock stayed taken beyond the busy timeout: the server is busy, the request may be retried.</summary>
+    public static bool IsBusy(Exception ex) => Find<SqliteException>(ex) is { SqliteErrorCode: SqliteBusy or SqliteLocked };
+
+    private static T? Find<T>(Exception? ex) where T : Exception
+    {
+        for (var depth = 0; ex is not null && depth < 8; ex = ex.InnerException, depth++)
+        {
+            if (ex is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
+}
