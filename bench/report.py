@@ -65,6 +65,9 @@ names = {
     "7-pg-session-1": ("7a", "Session check, PostgreSQL, 1 user / 1 session", ("200",)),
     "7-pg-session-large": ("7b", "Session check, PostgreSQL, %s users / %s sessions", ("200",)),
     "8-signup": ("8", "Signup with mail (accepted = 401 verify_email pending)", ("401",)),
+    "9-bearer-stateless": ("9", "Host endpoint `GET /api/v1/users/me`, Bearer JWT, stateless", ("200",)),
+    "10-bearer-stateful": ("10", "The same, stateful validation (session by id), SQLite", ("200",)),
+    "11-refresh": ("11", "`POST tokens/refresh` (rotation: new pair, old token spent), SQLite", ("200",)),
 }
 summary = {}
 for key, (_, _, ok) in names.items():
@@ -132,6 +135,12 @@ if "session_p99_ms_during_storm" in derived:
 if "growth_ratio" in derived:
     g = derived["growth_ratio"]
     target("Large PostgreSQL keeps ≥ 90% of the 1-session rate", f"{100 * g:.0f}%", g >= 0.9)
+if "9-bearer-stateless" in summary and ceiling:
+    r = summary["9-bearer-stateless"]["ratio_to_ceiling"]
+    target("Stateless Bearer check ≥ 70% of the ceiling", f"{100 * r:.0f}%", r >= 0.7)
+if "10-bearer-stateful" in summary and "2-session-app" in summary:
+    r = summary["10-bearer-stateful"]["rps_median"] / summary["2-session-app"]["rps_median"]
+    target("Stateful Bearer check ≥ the session check's rate (scenario 2)", f"{100 * r:.0f}% of scenario 2", r >= 1.0)
 if derived["gatehouse_rss_peak_mb"] is not None:
     m = derived["gatehouse_rss_peak_mb"]
     target("Resident memory under load < 250 MB", f"{m:.0f} MB peak (Gatehouse, any scenario)", m < 250)

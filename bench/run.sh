@@ -10,7 +10,9 @@
 #   bench/results/raw/...                          wrk's own output (git-ignored)
 # Scenarios (issue 4): 1 ceiling, 2 app session check, 3 browser session check, 4 browser config,
 # 5 login vs the hashing limit, 6 login storm beside the session check, 7 session check on PostgreSQL
-# with 1 user/1 session and with 1M users/10M sessions, 8 signup with mail and the outbox drain.
+# with 1 user/1 session and with 1M users/10M sessions, 8 signup with mail and the outbox drain,
+# (issue 10) 9 a protected host endpoint (GET /api/v1/users/me) with a Bearer JWT, stateless, 10 the same
+# with stateful validation, 11 POST tokens/refresh (each refresh token single-use, rotated).
 #
 # Placement: with 2+ cores, wrk runs on core 0 and everything measured (Gatehouse or the ceiling app,
 # PostgreSQL, the SMTP catcher, the hash timer) on the other cores, via taskset. With 1 core nothing is
@@ -32,10 +34,11 @@ say() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- options
-DURATION=10 REPS=3 CONNECTIONS=64 ONLY="1,2,3,4,5,6,7,8" BUILD=1 SMOKE=0
+DURATION=10 REPS=3 CONNECTIONS=64 ONLY="1,2,3,4,5,6,7,8,9,10,11" BUILD=1 SMOKE=0
 SQLITE_USERS=10000 SQLITE_SESSIONS=100000      # per client kind (app and browser)
 PG_USERS=1000000 PG_SESSIONS=10000000
 LOGIN_CONNECTIONS=4 STORM_CONNECTIONS=16 SIGNUP_CONNECTIONS=4 OUTBOX_BACKLOG=500
+JWT_USERS=1000 JWT_TOKENS=256   # scenarios 9-11: users with a cheap hash, token pairs logged in for the runs
 WARMUP=3
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -52,7 +55,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 if [[ $SMOKE -eq 1 ]]; then
-  DURATION=2 REPS=1 WARMUP=1 SQLITE_USERS=100 SQLITE_SESSIONS=1000 PG_USERS=1000 PG_SESSIONS=10000 OUTBOX_BACKLOG=50
+  DURATION=2 REPS=1 WARMUP=1 SQLITE_USERS=100 SQLITE_SESSIONS=1000 PG_USERS=1000 PG_SESSIONS=10000 OUTBOX_BACKLOG=50 JWT_USERS=100 JWT_TOKENS=80
 fi
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
 PASSWORD='Tr0ub4dor&3-horse'
@@ -250,7 +253,7 @@ start_gatehouse() { # extra --key=value settings...
   local log="$RAW/gatehouse-$(date +%s%N).log"
   ( cd "$(dirname "$SERVER_DLL")" &&
     exec env ASPNETCORE_ENVIRONMENT=Production taskset -c "${SERVER_CPUS:-0}" dotnet "$SERVER_DLL" \
-      --urls "$GH_URL" --Gatehouse:SecretKey="$SECRET" --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 \
+      --urls "$GH_URL" --Gatehouse:SecretKey="$SECRET" --Gatehouse:FrontendUrls:BaseUrl=https://app.bench.test \
       --Gatehouse:RateLimits:Enabled=false "${NO_MAIL[@]}" "$@" ) >"$log" 2>&1 &
   GH_PID=$!
   PIDS+=("$GH_PID")
@@ -260,7 +263,7 @@ start_gatehouse() { # extra --key=value settings...
 migrate() { # settings...
   ( cd "$(dirname "$SERVER_DLL")" &&
     ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" migrate --Gatehouse:SecretKey="$SECRET" \
-      --Gatehouse:FrontendUrls:BaseUrl=http://127.0.0.1:3000 "${NO_MAIL[@]}" "$@" ) >"$TMP/migrate.log" 2>&1 ||
+      --Gatehouse:FrontendUrls:BaseUrl=https://app.bench.test "${NO_MAIL[@]}" "$@" ) >"$TMP/migrate.log" 2>&1 ||
     { cat "$TMP/migrate.log" >&2; die "migrate failed"; }
 }
 [[ $CORES -ge 2 ]] || SERVER_CPUS="0"
@@ -374,6 +377,64 @@ print(json.dumps({"scenario": "8-outbox", "rep": 1, "outbox": {
 EOF
     stop_pid "$GH_PID"
     stop_pid "$SMTP_PID"
+  fi
+fi
+
+# ---------------------------------------------------------------- 9-11: JWT strategy (SQLite)
+if want 9 || want 10 || want 11; then
+  JWT_DB="$TMP/jwt.db"
+  JWT_SQLITE=(--Gatehouse:Database:Provider=Sqlite "--Gatehouse:Database:ConnectionString=Data Source=$JWT_DB")
+  # An hour of access-token lifetime so the tokens logged in before a run outlive it at any --duration.
+  JWT_SETTINGS=(--Gatehouse:Tokens:Strategy=Jwt --Gatehouse:Tokens:AccessTokenLifetime=01:00:00)
+  migrate "${JWT_SQLITE[@]}"
+  # These users log in before each run: a 1,000-iteration hash keeps that to seconds (what is measured is the
+  # token check and the refresh, never a hash).
+  dotnet "$TOOLS_DLL" seed-sqlite "$JWT_DB" "$JWT_USERS" 1 "$(dotnet "$TOOLS_DLL" hash "$PASSWORD" 1000)" >/dev/null
+  # login_tokens <field> <file>: logs in JWT_TOKENS users over the app API and writes meta.<field> one per line.
+  login_tokens() {
+    python3 - "$BASE_APP/auth/login" "$JWT_TOKENS" "$JWT_USERS" "$PASSWORD" "$1" "$2" <<'EOF'
+import json, sys, urllib.request
+url, count, users, password, field, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+tokens = []
+for i in range(count):
+    body = json.dumps({"email": f"user{i % users + 1}@bench.test", "password": password}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        tokens.append(json.load(response)["meta"][field])
+open(out, "w").write("\n".join(tokens) + "\n")
+EOF
+  }
+  export BENCH_TOKENS="$TMP/tokens.txt"
+  if want 9; then
+    start_gatehouse "${JWT_SQLITE[@]}" "${JWT_SETTINGS[@]}"
+    login_tokens access_token "$BENCH_TOKENS"
+    curl -fs -H "Authorization: Bearer $(head -n 1 "$BENCH_TOKENS")" "$GH_URL/api/v1/users/me" | grep -q '"id"' ||
+      die "a Bearer token is not accepted by GET /api/v1/users/me"
+    measure 9-bearer-stateless "$GH_PID" bearer.lua "$GH_URL/api/v1/users/me" "$CONNECTIONS"
+    stop_pid "$GH_PID"
+  fi
+  if want 10; then
+    start_gatehouse "${JWT_SQLITE[@]}" "${JWT_SETTINGS[@]}" --Gatehouse:Tokens:StatefulValidation=true
+    login_tokens access_token "$BENCH_TOKENS"
+    measure 10-bearer-stateful "$GH_PID" bearer.lua "$GH_URL/api/v1/users/me" "$CONNECTIONS"
+    stop_pid "$GH_PID"
+  fi
+  if want 11; then
+    start_gatehouse "${JWT_SQLITE[@]}" "${JWT_SETTINGS[@]}"
+    # Every refresh token is single-use: each run starts from freshly logged-in pairs, at most half as many
+    # connections as pairs so the pool never runs dry.
+    REFRESH_CONNECTIONS=$(( CONNECTIONS < JWT_TOKENS / 2 ? CONNECTIONS : JWT_TOKENS / 2 ))
+    say "scenario 11-refresh: warm-up ${WARMUP}s, then $REPS x ${DURATION}s (refresh.lua, $REFRESH_CONNECTIONS connections, $JWT_TOKENS pairs per run)"
+    login_tokens refresh_token "$BENCH_TOKENS"
+    wrk_run 11-refresh-warmup refresh.lua "$BASE_APP/tokens/refresh" "$REFRESH_CONNECTIONS" "$WARMUP" >/dev/null
+    for rep in $(seq "$REPS"); do
+      login_tokens refresh_token "$BENCH_TOKENS"
+      rss_start "$GH_PID" "$TMP/rss"
+      json=$(wrk_run "11-refresh-$rep" refresh.lua "$BASE_APP/tokens/refresh" "$REFRESH_CONNECTIONS" "$DURATION")
+      rss_stop
+      record 11-refresh "$rep" "$json" "$GH_PID" "$TMP/rss"
+    done
+    stop_pid "$GH_PID"
   fi
 fi
 
