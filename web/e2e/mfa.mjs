@@ -3,6 +3,10 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import http from "node:http";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 // ---- RFC 6238 --------------------------------------------------------------------------------------
 
@@ -96,11 +100,11 @@ async function startProxy() {
 /**
  * @param {object} h run.mjs's helpers: mail, startServer, servers (stopped at the end), newPage(base),
  *   shot(page, name), waitForPath(page, path), uniqueEmail(tag), createVerifiedUser(email, password, base),
- *   logout(page), PASSWORD, sleep, firstUrl
+ *   logout(page), PASSWORD, sleep, firstUrl, loginCode
  * @returns {[string, () => Promise<void>][]}
  */
 export function mfaTests(h) {
-  const { ARTIFACTS, mail, startServer, servers, newPage, shot, waitForPath, uniqueEmail, createVerifiedUser, logout, PASSWORD, sleep, firstUrl } = h;
+  const { ARTIFACTS, mail, startServer, servers, newPage, shot, waitForPath, uniqueEmail, createVerifiedUser, logout, PASSWORD, sleep, firstUrl, loginCode } = h;
 
   const started = new Map();
   /** A server on http://localhost:<proxy port> with these settings, started on first use. */
@@ -195,8 +199,13 @@ export function mfaTests(h) {
         const { context, page, consoleErrors, credentials } = await pageWithAuthenticator(base);
         const email = uniqueEmail("mfa");
 
-        // Sign up in the web app and confirm the address by the mailed link.
+        // Sign up in the web app and confirm the address by the mailed link. This server has no
+        // passkey signup: once the page has asked (GET auth/webauthn/signup: 404), it offers none.
+        const probe = page.waitForResponse((r) => r.url().endsWith("/auth/webauthn/signup"));
         await page.goto("/account/signup");
+        assert.equal((await probe).status(), 404);
+        await page.getByLabel("Email").waitFor();
+        assert.equal(await page.getByRole("link", { name: /passkey/ }).count(), 0);
         await page.getByLabel("Email").fill(email);
         await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
         await page.getByLabel("Password (again)").fill(PASSWORD);
@@ -477,6 +486,81 @@ export function mfaTests(h) {
         await passwordLogin(other.page, email);
         await waitForPath(other.page, "/account/authenticate/totp");
         await other.context.close();
+        await context.close();
+      },
+    ],
+    [
+      "mfa: passkey signup: an address confirmed by code, a passkey made, then logging in with it",
+      async () => {
+        const base = await mfaServer("server-mfa-passkey-signup", {
+          "Gatehouse:Mfa:PasskeySignupEnabled": "true",
+          "Gatehouse:Account:EmailVerificationByCodeEnabled": "true",
+        });
+        const email = uniqueEmail("passkey-signup");
+        const { context, page, consoleErrors, credentials } = await pageWithAuthenticator(base);
+        await page.goto("/account/signup");
+        await page.getByRole("link", { name: "Sign up with a passkey instead" }).click();
+        await waitForPath(page, "/account/signup/passkey");
+        await page.getByLabel("Email").fill(email);
+        await page.getByRole("button", { name: "Continue" }).click();
+        await waitForPath(page, "/account/verify-email");
+        await page.getByRole("textbox", { name: "Code" }).fill(loginCode((await mail.waitFor(email, "Confirm")).text));
+        await page.getByRole("button", { name: "Confirm" }).click();
+        await waitForPath(page, "/account/signup/passkey/create");
+        await page.getByLabel("Name").fill("First passkey");
+        await shot(page, "mfa-signup-passkey-create");
+        await page.getByRole("button", { name: "Create passkey" }).click();
+        await atDashboard(page, email);
+        assert.equal((await credentials()).length, 1);
+        // No password: the dashboard says so, and the passkey is how this account logs in.
+        await page.getByText("Not set").waitFor();
+        await logout(page);
+        await page.goto("/account/login");
+        await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+        await atDashboard(page, email);
+        await page.goto("/account/2fa/webauthn");
+        await page.locator("li[data-authenticator-id]").getByText("First passkey").waitFor();
+        assert.deepEqual(consoleErrors, []);
+        await context.close();
+      },
+    ],
+    [
+      "mfa: a staff account without MFA is sent to set up TOTP, which logs it in and shows its recovery codes",
+      async () => {
+        // The API cannot make a staff account, so this server's SQLite file is here, for the sqlite3 CLI.
+        const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-staff-"));
+        const db = join(dir, "gatehouse.db");
+        const base = await mfaServer("server-mfa-staff", {
+          "Gatehouse:Database:ConnectionString": `Data Source=${db}`,
+          "Gatehouse:Mfa:RequiredForStaff": "true",
+        });
+        servers.push({ stop: async () => rmSync(dir, { recursive: true, force: true }) });
+        const email = uniqueEmail("staff");
+        await createVerifiedUser(email, PASSWORD, base);
+        execFileSync("sqlite3", [
+          db,
+          `UPDATE users SET is_staff = 1 WHERE id IN (SELECT user_id FROM email_addresses WHERE email = '${email}');`,
+        ]);
+        const { context, page, consoleErrors } = await open(base);
+        await passwordLogin(page, email);
+        // Pending mfa_setup: the TOTP page, for this user before the login completes.
+        await waitForPath(page, "/account/2fa/totp/activate?next=%2Faccount%2F2fa%2Frecovery-codes");
+        await page.getByText("Your account must have two-factor authentication.", { exact: false }).waitFor();
+        const secret = (await page.getByTestId("totp-secret").innerText()).trim();
+        const codes = totpCodes(secret);
+        await shot(page, "mfa-setup");
+        await page.getByLabel("Authenticator code").fill(codes());
+        await page.getByRole("button", { name: "Activate" }).click();
+        await waitForPath(page, "/account/2fa/recovery-codes");
+        assert.equal((await recoveryCodes(page)).length, 10);
+        // From now on the login asks for the second factor.
+        await logout(page);
+        await passwordLogin(page, email);
+        await waitForPath(page, "/account/authenticate/totp");
+        await page.getByLabel("Authenticator code").fill(codes());
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await atDashboard(page, email);
+        assert.deepEqual(consoleErrors, []);
         await context.close();
       },
     ],

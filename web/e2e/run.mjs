@@ -762,7 +762,7 @@ try {
           await context.close();
         },
       ],
-      ...mfaTests({ ARTIFACTS, mail, startServer, servers, newPage, shot, waitForPath, uniqueEmail, createVerifiedUser, logout, PASSWORD, sleep, firstUrl }),
+      ...mfaTests({ ARTIFACTS, mail, startServer, servers, newPage, shot, waitForPath, uniqueEmail, createVerifiedUser, logout, PASSWORD, sleep, firstUrl, loginCode }),
     ],
     { only: process.argv[2] },
   );

@@ -158,6 +158,7 @@ export const FLOW_STARTING_REQUESTS: ReadonlySet<string> = new Set([
   "POST auth/signup",
   "POST auth/code/request",
   "POST auth/password/request",
+  "POST auth/webauthn/signup",
 ]);
 
 export function authEvent(prev: AuthEnvelope | null | undefined, next: AuthEnvelope, startsFlow = false): AuthEvent {
