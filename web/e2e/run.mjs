@@ -13,6 +13,7 @@ import {
   startServer,
   sleep,
 } from "./harness.mjs";
+import { mfaTests } from "./mfa.mjs";
 
 const TIMEOUT = 20000;
 let counter = 0;
@@ -761,6 +762,7 @@ try {
           await context.close();
         },
       ],
+      ...mfaTests({ ARTIFACTS, mail, startServer, servers, newPage, shot, waitForPath, uniqueEmail, createVerifiedUser, logout, PASSWORD, sleep, firstUrl, loginCode }),
     ],
     { only: process.argv[2] },
   );

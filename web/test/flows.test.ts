@@ -18,7 +18,7 @@ const anonymous: AuthEnvelope = {
   data: { flows: [{ id: "login" }, { id: "login_by_code" }, { id: "signup" }] },
   meta: { is_authenticated: false },
 };
-const pending = (id: "verify_email" | "login_by_code" | "mfa_authenticate" | "password_reset_by_code"): AuthEnvelope => ({
+const pending = (id: "verify_email" | "login_by_code" | "mfa_authenticate" | "password_reset_by_code" | "verify_phone"): AuthEnvelope => ({
   status: 401,
   data: { flows: [{ id: "login" }, { id: "signup" }, { id, is_pending: true }] },
   meta: { is_authenticated: false },
@@ -100,8 +100,40 @@ describe("routeAfterAuthChange", () => {
   it("stays when already on the pending flow's page", () => {
     expect(routeAfterAuthChange(anonymous, pending("verify_email"), at("/account/verify-email"))).toBeNull();
   });
+  it("sends mfa_authenticate to the page of its preferred type, recovery codes last", () => {
+    const mfa = (types: string[]): AuthEnvelope => ({
+      status: 401,
+      data: { flows: [{ id: "login" }, { id: "mfa_authenticate", is_pending: true, types }] },
+      meta: { is_authenticated: false },
+    });
+    const start = { current: "/account/login", startsFlow: true };
+    expect(routeAfterAuthChange(anonymous, mfa(["recovery_codes", "totp", "webauthn"]), start)).toBe("/account/authenticate/totp");
+    expect(routeAfterAuthChange(anonymous, mfa(["recovery_codes", "webauthn"]), start)).toBe("/account/authenticate/webauthn");
+    expect(routeAfterAuthChange(anonymous, mfa(["recovery_codes"]), start)).toBe("/account/authenticate/recovery-codes");
+    expect(pathForFlow({ id: "mfa_authenticate", types: ["recovery_codes", "totp"] }, "recovery_codes")).toBe(
+      "/account/authenticate/recovery-codes",
+    );
+    // A type the flow does not offer is not linked to.
+    expect(pathForFlow({ id: "mfa_authenticate", types: ["totp"] }, "webauthn")).toBe("/account/authenticate/totp");
+  });
+  it("sends mfa_trust, mfa_setup and the passkey signup step to their pages", () => {
+    expect(pathForFlow({ id: "mfa_trust", is_pending: true })).toBe("/account/2fa/trust");
+    expect(pathForFlow({ id: "mfa_setup", is_pending: true, types: ["totp", "webauthn"] })).toBe(
+      "/account/2fa/totp/activate?next=%2Faccount%2F2fa%2Frecovery-codes",
+    );
+    expect(pathForFlow({ id: "mfa_signup_webauthn", is_pending: true })).toBe("/account/signup/passkey/create");
+  });
   it("sends flows this app cannot finish to one page that says so", () => {
-    expect(routeAfterAuthChange(anonymous, pending("mfa_authenticate"), at("/account/login"))).toBe("/account/unsupported");
+    expect(routeAfterAuthChange(anonymous, pending("verify_phone"), at("/account/login"))).toBe("/account/unsupported");
+  });
+  it("sends an account without a password to its factor when reauthentication is required", () => {
+    const mfaOnly: AuthEnvelope = {
+      status: 401,
+      data: { flows: [{ id: "mfa_reauthenticate", types: ["recovery_codes", "webauthn"] }], user, methods: [] },
+      meta: { is_authenticated: true },
+    };
+    expect(routeAfterAuthChange(authenticated, mfaOnly, at("/account/2fa"))).toBe("/account/reauthenticate/webauthn?next=%2Faccount%2F2fa");
+    expect(routeAfterAuthChange(authenticated, mfaOnly, at("/account/reauthenticate/totp?next=%2Fx"))).toBeNull();
   });
   it("sends a reauthentication-required answer to /account/reauthenticate with next=here", () => {
     expect(routeAfterAuthChange(authenticated, reauthRequired, at("/account/email?tab=1"))).toBe(

@@ -37,6 +37,7 @@ export function Header() {
               <NavLink href={paths.email}>Email</NavLink>
               <NavLink href={paths.passwordChange}>Password</NavLink>
               <NavLink href={paths.sessions}>Sessions</NavLink>
+              <NavLink href={paths.mfa}>Two-factor</NavLink>
               <span className="nav__user" title="Signed in as">
                 {user?.display ?? user?.email ?? ""}
               </span>

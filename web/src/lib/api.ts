@@ -18,7 +18,13 @@ export type FlowId =
   | "signup"
   | "verify_email"
   | "verify_phone"
-  | "password_reset_by_code";
+  | "password_reset_by_code"
+  | "mfa_trust"
+  | "mfa_setup"
+  | "mfa_signup_webauthn";
+
+/** Authenticator types in allauth's order (the order of a flow's `types`). */
+export type AuthenticatorType = "recovery_codes" | "totp" | "webauthn";
 
 export interface Flow {
   id: FlowId;
@@ -85,8 +91,13 @@ export interface AccountConfiguration {
   password_reset_by_code_enabled?: boolean;
   authentication_method?: string;
 }
+export interface MfaConfiguration {
+  supported_types: AuthenticatorType[];
+  passkey_login_enabled: boolean;
+}
 export interface Config {
   account: AccountConfiguration;
+  mfa?: MfaConfiguration;
   usersessions?: { track_activity: boolean };
 }
 
@@ -113,6 +124,39 @@ export interface EmailVerificationInfo {
 export interface PasswordResetInfo {
   user: User;
 }
+
+/** An entry of GET account/authenticators (allauth's _authenticator_data). */
+export interface Authenticator {
+  id?: number;
+  type: AuthenticatorType;
+  created_at: number;
+  last_used_at: number | null;
+  /** recovery_codes */
+  total_code_count?: number;
+  unused_code_count?: number;
+  /** webauthn */
+  name?: string;
+  is_passwordless?: boolean;
+}
+
+export interface RecoveryCodesData {
+  type: "recovery_codes";
+  total_code_count: number;
+  unused_code_count: number;
+  /** Only in the answer that made them (Gatehouse stores hashes; allauth shows them on every GET). */
+  unused_codes?: string[];
+}
+
+/** GET account/authenticators/totp while TOTP is off: 404 with the secret to set up. */
+export interface TotpSetupMeta {
+  secret: string;
+  totp_url: string;
+}
+
+/** `@github/webauthn-json`'s JSON forms of the options and of the credential. */
+export type CreationOptionsJson = { publicKey: Record<string, unknown> };
+export type RequestOptionsJson = { publicKey: Record<string, unknown> };
+export type CredentialJson = Record<string, unknown>;
 
 // ---- Transport ----------------------------------------------------------------------------------
 
@@ -260,6 +304,53 @@ export function createApiClient(options: ApiClientOptions = {}) {
     resendEmail: (email: string) => request("PUT", "account/email", { email }),
     makePrimaryEmail: (email: string) => request<EmailAddress[]>("PATCH", "account/email", { email, primary: true }),
     removeEmail: (email: string) => request<EmailAddress[]>("DELETE", "account/email", { email }),
+
+    // MFA (allauth's headless/mfa). Every change to an authenticator may answer 401 with
+    // reauthentication flows: the flow router then opens the reauthentication page.
+    listAuthenticators: () => request<Authenticator[]>("GET", "account/authenticators"),
+    /** 200 with the active authenticator, or 404 with meta.secret / meta.totp_url while TOTP is off. */
+    getTotp: () => request<Authenticator, TotpSetupMeta>("GET", "account/authenticators/totp"),
+    /** 200 (meta.recovery_codes_generated), or, for the mfa_setup stage, the logged-in auth answer. */
+    activateTotp: (code: string) =>
+      request<Authenticator, { recovery_codes_generated?: boolean }>("POST", "account/authenticators/totp", { code }),
+    deactivateTotp: () => request("DELETE", "account/authenticators/totp"),
+    getRecoveryCodes: () => request<RecoveryCodesData>("GET", "account/authenticators/recovery-codes"),
+    regenerateRecoveryCodes: () => request<RecoveryCodesData>("POST", "account/authenticators/recovery-codes"),
+    /** The second factor of a login (code of an authenticator app, or a recovery code). */
+    mfaAuthenticate: (code: string) => request<AuthData, AuthMeta>("POST", "auth/2fa/authenticate", { code }),
+    mfaReauthenticate: (code: string) => request<AuthData, AuthMeta>("POST", "auth/2fa/reauthenticate", { code }),
+    mfaTrust: (trust: boolean) => request<AuthData, AuthMeta>("POST", "auth/2fa/trust", { trust }),
+
+    getWebAuthnCreateOptions: (passwordless: boolean) =>
+      request<{ creation_options: CreationOptionsJson }>(
+        "GET",
+        passwordless ? "account/authenticators/webauthn?passwordless" : "account/authenticators/webauthn",
+      ),
+    addWebAuthn: (name: string, credential: CredentialJson) =>
+      request<Authenticator, { recovery_codes_generated?: boolean }>("POST", "account/authenticators/webauthn", {
+        name,
+        credential,
+      }),
+    renameWebAuthn: (id: number, name: string) =>
+      request<Authenticator>("PUT", "account/authenticators/webauthn", { id, name }),
+    removeWebAuthn: (ids: number[]) => request("DELETE", "account/authenticators/webauthn", { authenticators: ids }),
+    getWebAuthnAuthenticateOptions: () =>
+      request<{ request_options: RequestOptionsJson }>("GET", "auth/webauthn/authenticate"),
+    authenticateWebAuthn: (credential: CredentialJson) =>
+      request<AuthData, AuthMeta>("POST", "auth/webauthn/authenticate", { credential }),
+    getWebAuthnReauthenticateOptions: () =>
+      request<{ request_options: RequestOptionsJson }>("GET", "auth/webauthn/reauthenticate"),
+    reauthenticateWebAuthn: (credential: CredentialJson) =>
+      request<AuthData, AuthMeta>("POST", "auth/webauthn/reauthenticate", { credential }),
+    getWebAuthnLoginOptions: () => request<{ request_options: RequestOptionsJson }>("GET", "auth/webauthn/login"),
+    loginWebAuthn: (credential: CredentialJson) =>
+      request<AuthData, AuthMeta>("POST", "auth/webauthn/login", { credential }),
+    /** Passkey signup (server setting PasskeySignupEnabled): the signup without a password. */
+    signupByPasskey: (body: { email: string; username?: string }) =>
+      request<AuthData, AuthMeta>("POST", "auth/webauthn/signup", body),
+    getWebAuthnSignupOptions: () => request<{ creation_options: CreationOptionsJson }>("GET", "auth/webauthn/signup"),
+    completeWebAuthnSignup: (name: string, credential: CredentialJson) =>
+      request<AuthData, AuthMeta>("PUT", "auth/webauthn/signup", { name, credential }),
 
     listSessions: () => request<Session[]>("GET", "auth/sessions"),
     endSessions: (ids: number[]) => request<Session[]>("DELETE", "auth/sessions", { sessions: ids }),

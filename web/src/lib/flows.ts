@@ -2,7 +2,7 @@
 // (a pending flow appears, the user logs in or out, the API asks for reauthentication). Pure
 // functions, no React, so it is unit-tested on its own; <FlowRouter/> applies its answers.
 
-import type { AuthEnvelope, Flow, FlowId, UnauthenticatedData } from "./api";
+import type { AuthEnvelope, AuthenticatorType, Flow, FlowId, UnauthenticatedData } from "./api";
 
 export const paths = {
   home: "/",
@@ -20,7 +20,42 @@ export const paths = {
   email: "/account/email",
   passwordChange: "/account/password/change",
   sessions: "/account/sessions",
+  mfa: "/account/2fa",
+  mfaTrust: "/account/2fa/trust",
+  totpActivate: "/account/2fa/totp/activate",
+  totpDeactivate: "/account/2fa/totp/deactivate",
+  recoveryCodes: "/account/2fa/recovery-codes",
+  recoveryCodesGenerate: "/account/2fa/recovery-codes/generate",
+  webauthn: "/account/2fa/webauthn",
+  webauthnAdd: "/account/2fa/webauthn/add",
+  signupPasskey: "/account/signup/passkey",
+  signupPasskeyCreate: "/account/signup/passkey/create",
 } as const;
+
+/** Where a second factor of each type is entered (allauth's SPA paths): during a login, and to reauthenticate. */
+export const mfaPaths: Readonly<Record<"mfa_authenticate" | "mfa_reauthenticate", Record<AuthenticatorType, string>>> = {
+  mfa_authenticate: {
+    totp: "/account/authenticate/totp",
+    recovery_codes: "/account/authenticate/recovery-codes",
+    webauthn: "/account/authenticate/webauthn",
+  },
+  mfa_reauthenticate: {
+    totp: "/account/reauthenticate/totp",
+    recovery_codes: "/account/reauthenticate/recovery-codes",
+    webauthn: "/account/reauthenticate/webauthn",
+  },
+};
+
+/**
+ * Which of a flow's `types` its page opens with. The server lists them in allauth's order
+ * (recovery_codes, totp, webauthn), and allauth's SPA opens the first; a recovery code is the
+ * fallback, not the factor a user reaches for, so the authenticator app and the security key come first.
+ */
+const PREFERRED_TYPES: readonly AuthenticatorType[] = ["totp", "webauthn", "recovery_codes"];
+
+export function defaultMfaType(types: readonly string[] | undefined): AuthenticatorType {
+  return PREFERRED_TYPES.find((t) => types?.includes(t)) ?? "totp";
+}
 
 /**
  * Where each pending flow is completed (allauth's SPA paths). Flows this frontend cannot complete go
@@ -32,8 +67,11 @@ const PENDING_FLOW_PATHS: Partial<Record<FlowId, string>> = {
   password_reset_by_code: paths.passwordResetConfirm,
   login_by_code: paths.loginCodeConfirm,
   reauthenticate: paths.reauthenticate,
-  mfa_authenticate: paths.unsupportedFlow,
-  mfa_reauthenticate: paths.unsupportedFlow,
+  mfa_trust: paths.mfaTrust,
+  // Staff without MFA (RequiredForStaff): the TOTP set-up page, which the stage allows (docs/design.md).
+  // Activating logs in; `next` then shows the recovery codes made with it (kept for one GET).
+  mfa_setup: `${paths.totpActivate}?next=${encodeURIComponent(paths.recoveryCodes)}`,
+  mfa_signup_webauthn: paths.signupPasskeyCreate,
   provider_signup: paths.unsupportedFlow,
   verify_phone: paths.unsupportedFlow,
 };
@@ -65,8 +103,30 @@ export function loginPathFor(currentPath: string): string {
   return `${paths.login}?next=${encodeURIComponent(currentPath)}`;
 }
 
-export function pathForFlow(flow: Flow): string {
+/** The page of a flow; for the MFA flows, of one of its types (default: defaultMfaType). */
+export function pathForFlow(flow: Flow, type?: AuthenticatorType): string {
+  if (flow.id === "mfa_authenticate" || flow.id === "mfa_reauthenticate") {
+    const t = type && flow.types?.includes(type) ? type : defaultMfaType(flow.types);
+    return mfaPaths[flow.id][t];
+  }
   return PENDING_FLOW_PATHS[flow.id] ?? paths.unsupportedFlow;
+}
+
+/**
+ * Where a "reauthentication required" answer sends the user: the password page when the flows
+ * offer `reauthenticate` (it links to the factors too), else the page of the first factor offered
+ * (an account without a usable password, e.g. one signed up with a passkey).
+ */
+export function reauthenticationPath(auth: AuthEnvelope): string {
+  const flows = (auth.data as UnauthenticatedData | undefined)?.flows ?? [];
+  if (flows.some((f) => f.id === "reauthenticate")) return paths.reauthenticate;
+  const mfa = flows.find((f) => f.id === "mfa_reauthenticate");
+  return mfa ? pathForFlow(mfa) : paths.reauthenticate;
+}
+
+function isReauthenticationPage(path: string): boolean {
+  const p = path.split("?")[0]!.replace(/\/$/, "");
+  return p === paths.reauthenticate || Object.values(mfaPaths.mfa_reauthenticate).includes(p);
 }
 
 export interface RouteContext {
@@ -98,6 +158,7 @@ export const FLOW_STARTING_REQUESTS: ReadonlySet<string> = new Set([
   "POST auth/signup",
   "POST auth/code/request",
   "POST auth/password/request",
+  "POST auth/webauthn/signup",
 ]);
 
 export function authEvent(prev: AuthEnvelope | null | undefined, next: AuthEnvelope, startsFlow = false): AuthEvent {
@@ -141,9 +202,9 @@ export function routeAfterAuthChange(
       target = safeNext(ctx.next);
       break;
     case "reauthentication_required":
-      target = samePath(ctx.current, paths.reauthenticate)
+      target = isReauthenticationPage(ctx.current)
         ? null
-        : `${paths.reauthenticate}?next=${encodeURIComponent(ctx.current)}`;
+        : `${reauthenticationPath(next)}?next=${encodeURIComponent(ctx.current)}`;
       break;
     case "logged_out":
       target = samePath(ctx.current, paths.logout) ? paths.home : paths.login;

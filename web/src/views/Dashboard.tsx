@@ -70,6 +70,10 @@ function DashboardBody() {
           <strong>Sessions</strong>
           <span>See and end where you are logged in</span>
         </Link>
+        <Link className="tile" href={paths.mfa}>
+          <strong>Two-factor authentication</strong>
+          <span>Authenticator app, passkeys, recovery codes</span>
+        </Link>
       </nav>
     </Card>
   );

@@ -8,6 +8,7 @@ import { useApiAction } from "@/lib/hooks";
 import { useAuthStore } from "@/lib/store";
 import { RequireAnonymous } from "@/components/Guards";
 import { Card, Field, FormErrors, Submit } from "@/components/Form";
+import { runRequestCeremony } from "@/lib/webauthn";
 
 const FIELDS = ["email", "username", "password"] as const;
 
@@ -21,6 +22,7 @@ export function Login() {
   const [password, setPassword] = useState("");
   const { busy, response, run, edited, fieldErrors } = useApiAction();
   const noteVerificationMail = useAuthStore((s) => s.noteVerificationMail);
+  const passkey = useApiAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -71,6 +73,21 @@ export function Login() {
           />
           <Submit busy={busy}>Log in</Submit>
         </form>
+        {config?.mfa?.passkey_login_enabled ? (
+          <form
+            className="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              // auth/webauthn/login: a discoverable credential, no address typed; the flow router goes on.
+              void passkey.run(() => runRequestCeremony(api.getWebAuthnLoginOptions, api.loginWebAuthn));
+            }}
+          >
+            <FormErrors messages={formErrors(passkey.response)} />
+            <button type="submit" className="button button--secondary" disabled={passkey.busy} aria-busy={passkey.busy || undefined}>
+              {passkey.busy ? "Waiting for your passkey…" : "Sign in with a passkey"}
+            </button>
+          </form>
+        ) : null}
         <ul className="links">
           <li>
             <Link href={paths.passwordReset}>Forgot your password?</Link>

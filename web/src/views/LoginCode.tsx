@@ -7,6 +7,7 @@ import { useApiAction } from "@/lib/hooks";
 import { useAuthStore } from "@/lib/store";
 import { RequireAnonymous } from "@/components/Guards";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
+import { CodeForm } from "@/components/CodeForm";
 
 /** /account/login/code: asks for the address to mail a sign-in code to. */
 export function LoginCodeRequest() {
@@ -53,14 +54,10 @@ export function LoginCodeRequest() {
 export function LoginCodeConfirm() {
   const phase = useAuthStore((s) => s.phase);
   const pending = useAuthStore((s) => pendingFlow(s.auth));
-  const [code, setCode] = useState("");
-  const { busy, response, run, edited, fieldErrors } = useApiAction();
+  const confirm = useApiAction();
+  const { response } = confirm;
   const resend = useApiAction();
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    await run(() => api.confirmLoginCode(code.trim()));
-  }
   async function again(event: FormEvent) {
     event.preventDefault();
     await resend.run(() => api.resendLoginCode());
@@ -92,26 +89,7 @@ export function LoginCodeConfirm() {
   }
   return (
     <Card title="Enter your code" intro="We have emailed you a code. It is valid for a few minutes.">
-      <form onSubmit={submit} noValidate className="form">
-        <FormErrors messages={formErrors(response, ["code"])} />
-        <Field
-          label="Code"
-          name="code"
-          type="text"
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          autoFocus
-          value={code}
-          onChange={(e) => {
-            setCode(e.target.value);
-            edited("code");
-          }}
-          errors={fieldErrors("code")}
-        />
-        <Submit busy={busy}>Sign in</Submit>
-      </form>
+      <CodeForm action={confirm} submit={api.confirmLoginCode} param="code" submitLabel="Sign in" />
       <form onSubmit={again} className="form form--inline">
         {resend.response?.status === 200 ? <Notice kind="success">A new code is on its way.</Notice> : null}
         <FormErrors

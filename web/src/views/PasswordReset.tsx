@@ -6,6 +6,7 @@ import { paths, pendingFlow } from "@/lib/flows";
 import { useApiAction, useKeyFromLocation, useKeyInfo } from "@/lib/hooks";
 import { useAuthStore } from "@/lib/store";
 import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
+import { CodeForm } from "@/components/CodeForm";
 import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
 
 /**
@@ -152,17 +153,15 @@ export function PasswordResetKey() {
 export function PasswordResetCode() {
   const phase = useAuthStore((s) => s.phase);
   const pending = useAuthStore((s) => pendingFlow(s.auth));
-  const [code, setCode] = useState("");
   const [accepted, setAccepted] = useState<{ code: string; email?: string } | null>(null);
   const check = useApiAction();
   const reset = useApiAction();
   const newPassword = useNewPassword();
 
-  async function submitCode(event: FormEvent) {
-    event.preventDefault();
-    const value = code.trim();
-    const r = await check.run(() => api.getPasswordReset(value));
+  async function submitCode(value: string) {
+    const r = await api.getPasswordReset(value);
     if (r.status === 200) setAccepted({ code: value, email: r.data?.user.email });
+    return r;
   }
   async function submitPassword(event: FormEvent) {
     event.preventDefault();
@@ -226,26 +225,7 @@ export function PasswordResetCode() {
   }
   return (
     <Card title="Enter your reset code" intro="We have emailed you a code. It expires shortly, so please enter it soon.">
-      <form onSubmit={submitCode} noValidate className="form">
-        <FormErrors messages={formErrors(check.response, ["key"])} />
-        <Field
-          label="Code"
-          name="code"
-          type="text"
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          autoFocus
-          value={code}
-          onChange={(e) => {
-            setCode(e.target.value);
-            check.edited("key");
-          }}
-          errors={check.fieldErrors("key")}
-        />
-        <Submit busy={check.busy}>Continue</Submit>
-      </form>
+      <CodeForm action={check} submit={submitCode} param="key" submitLabel="Continue" />
       <ul className="links">
         <li>
           <Link href={paths.passwordReset}>Ask for a new code</Link>

@@ -5,6 +5,7 @@ import { useApiAction } from "@/lib/hooks";
 import { useUser } from "@/lib/store";
 import { RequireAuth } from "@/components/Guards";
 import { Card, Field, FormErrors, Submit } from "@/components/Form";
+import { ReauthenticateAlternatives } from "./MfaAuthenticate";
 
 /** /account/reauthenticate?next=: confirms the password before a sensitive action (then back to next). */
 export function Reauthenticate() {
@@ -39,6 +40,7 @@ export function Reauthenticate() {
           />
           <Submit busy={busy}>Confirm</Submit>
         </form>
+        <ReauthenticateAlternatives />
       </Card>
     </RequireAuth>
   );

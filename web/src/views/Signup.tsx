@@ -8,6 +8,7 @@ import { useAuthStore } from "@/lib/store";
 import { RequireAnonymous } from "@/components/Guards";
 import { Card, Field, FormErrors, Notice, Submit } from "@/components/Form";
 import { NewPasswordFields, useNewPassword } from "@/components/NewPassword";
+import { usePasskeySignup } from "./PasskeySignup";
 
 const FIELDS = ["email", "username", "password", "password2"] as const;
 
@@ -22,6 +23,7 @@ export function Signup() {
   const { busy, response, run, edited, fieldErrors } = useApiAction();
   const noteVerificationMail = useAuthStore((s) => s.noteVerificationMail);
   const byCode = config?.account.email_verification_by_code_enabled === true;
+  const passkeySignup = usePasskeySignup();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -87,6 +89,11 @@ export function Signup() {
           <Submit busy={busy}>Sign up</Submit>
         </form>
         <ul className="links">
+          {passkeySignup ? (
+            <li>
+              <Link href={paths.signupPasskey}>Sign up with a passkey instead</Link>
+            </li>
+          ) : null}
           <li>
             Already have an account? <Link href={paths.login}>Log in</Link>
           </li>

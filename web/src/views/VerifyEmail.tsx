@@ -1,11 +1,12 @@
 "use client";
 import Link from "next/link";
-import { useState, type FormEvent } from "react";
+import { type FormEvent } from "react";
 import { api, formErrors, isAuthenticatedData } from "@/lib/api";
 import { paths, pendingFlow } from "@/lib/flows";
 import { formatClock, useApiAction, useKeyFromLocation, useKeyInfo, useTimeReached } from "@/lib/hooks";
 import { useAuthStatus, useAuthStore, VERIFICATION_MAIL_COOLDOWN_MS } from "@/lib/store";
-import { Card, Field, FormErrors, Loading, Notice, Submit } from "@/components/Form";
+import { Card, FormErrors, Loading, Notice, Submit } from "@/components/Form";
+import { CodeForm } from "@/components/CodeForm";
 
 /**
  * /account/verify-email: while a signup or login waits for the address to be confirmed. With
@@ -75,18 +76,13 @@ function NothingWaiting() {
 
 /** Code verification: the code form, and "send a new code" (auth/email/verify/resend). */
 function VerifyEmailCode() {
-  const [code, setCode] = useState("");
-  const { busy, response, run, edited, fieldErrors } = useApiAction();
+  const verify = useApiAction();
+  const { response } = verify;
   const resend = useApiAction();
   const noteVerificationMail = useAuthStore((s) => s.noteVerificationMail);
   const sentAt = useAuthStore((s) => s.verificationMailAt);
   const nextAt = useNextMailAt();
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    // 200 logs in (the flow router goes on); a wrong code is a field error on `key`.
-    await run(() => api.verifyEmail(code.trim()));
-  }
   async function again(event: FormEvent) {
     event.preventDefault();
     const r = await resend.run(() => api.resendEmailVerification());
@@ -109,26 +105,8 @@ function VerifyEmailCode() {
   const tooSoon = resendStatus === 429 || resendStatus === 403;
   return (
     <Card title="Confirm your email address" intro="We have emailed you a code. Enter it here to confirm your address.">
-      <form onSubmit={submit} noValidate className="form">
-        <FormErrors messages={formErrors(response, ["key"])} />
-        <Field
-          label="Code"
-          name="code"
-          type="text"
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          autoFocus
-          value={code}
-          onChange={(e) => {
-            setCode(e.target.value);
-            edited("key");
-          }}
-          errors={fieldErrors("key")}
-        />
-        <Submit busy={busy}>Confirm</Submit>
-      </form>
+      {/* 200 logs in (the flow router goes on); a wrong code is a field error on `key`. */}
+      <CodeForm action={verify} submit={api.verifyEmail} param="key" submitLabel="Confirm" />
       <form onSubmit={again} className="form form--inline">
         {resendStatus === 200 ? <Notice kind="success">A new code is on its way.</Notice> : null}
         <FormErrors messages={tooSoon ? [waitText(sentAt, nextAt)] : formErrors(resend.response)} />
