@@ -254,24 +254,6 @@ public abstract class PasswordResetTests(DatabaseKind database) : ApiTestBase(da
     }
 
     [Theory, MemberData(nameof(Clients))]
-    public async Task ByCode_ThreeWrongCodes_EndTheFlow(ClientKind kind)
-    {
-        var app = await StartAsync(ByCode);
-        var (client, _, code) = await RequestedResetCodeAsync(app, kind);
-
-        var first = await client.GetAsync("auth/password/reset", KeyHeader("BBBB-BBBB"));
-        var second = await client.PostAsync("auth/password/reset", new { key = "BBBB-BBBB", password = NewPassword });
-        var third = await client.GetAsync("auth/password/reset", KeyHeader("BBBB-BBBB"));
-        var right = await client.GetAsync("auth/password/reset", KeyHeader(code));
-
-        Assert.Equal(["incorrect_code@key"], first.ErrorCodes);
-        Assert.Equal(["incorrect_code@key"], second.ErrorCodes);
-        Assert.Equal(["incorrect_code@key"], third.ErrorCodes);
-        Assert.Equal(409, right.StatusCode);
-        Assert.Equal(200, await LoginStatusAsync(app, kind, Password));
-    }
-
-    [Theory, MemberData(nameof(Clients))]
     public async Task ByCode_AnUnknownEmail_LooksTheSame_AndNoCodeEverWorks(ClientKind kind)
     {
         var app = await StartAsync(ByCode);
@@ -287,30 +269,6 @@ public abstract class PasswordResetTests(DatabaseKind database) : ApiTestBase(da
         Assert.Equal(["incorrect_code@key"], guess.ErrorCodes);
     }
 
-    [Theory, MemberData(nameof(Clients))]
-    public async Task ByCode_TheCodeExpiresAfterItsTimeout(ClientKind kind)
-    {
-        var app = await StartAsync(ByCode);
-        var (client, _, code) = await RequestedResetCodeAsync(app, kind);
-
-        app.Clock.Advance(TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(1));
-        var info = await client.GetAsync("auth/password/reset", KeyHeader(code));
-
-        Assert.Equal(409, info.StatusCode);
-    }
-
-    [Theory, MemberData(nameof(Clients))]
-    public async Task ByCode_ResettingWithoutARequest_Answers409(ClientKind kind)
-    {
-        var app = await StartAsync(ByCode);
-        var client = app.Client(kind);
-
-        var info = await client.GetAsync("auth/password/reset", KeyHeader("BCDF-GHJK"));
-        var reset = await client.PostAsync("auth/password/reset", new { key = "BCDF-GHJK", password = NewPassword });
-
-        Assert.Equal(409, info.StatusCode);
-        Assert.Equal(409, reset.StatusCode);
-    }
 }
 
 public sealed class SqlitePasswordResetTests() : PasswordResetTests(DatabaseKind.Sqlite);
