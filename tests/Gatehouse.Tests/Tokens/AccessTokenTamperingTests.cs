@@ -101,6 +101,35 @@ public abstract class AccessTokenTamperingTests(DatabaseKind database) : JwtTest
     }
 
     [Fact]
+    public async Task ATokenAlreadyVerified_DoesNotVouchForAChangedCopy()
+    {
+        // The validator keeps verified tokens; a copy with another payload or signature is a new string and is checked in full.
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Tokens:StatefulValidation"] = "false" });
+        var pair = await LoginAsync(app);
+        Assert.Equal(200, (int)(await BearerMeAsync(app, pair.Access)).StatusCode);
+        var parts = pair.Access.Split('.');
+        var payload = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(parts[1])).Replace("\"is_staff\":false", "\"is_staff\":true", StringComparison.Ordinal);
+        var signature = Base64Url.DecodeFromChars(parts[2]);
+        signature[^1] ^= 1;
+
+        var otherPayload = await BearerMeAsync(app, $"{parts[0]}.{B64(payload)}.{parts[2]}");
+        var otherSignature = await BearerMeAsync(app, $"{parts[0]}.{parts[1]}.{Base64Url.EncodeToString(signature)}");
+        var again = await BearerMeAsync(app, pair.Access);
+
+        Assert.Contains("\"is_staff\":true", payload, StringComparison.Ordinal);
+        Assert.Equal(401, (int)otherPayload.StatusCode);
+        Assert.Equal(401, (int)otherSignature.StatusCode);
+        Assert.Equal(200, (int)again.StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> BearerMeAsync(GatehouseApp app, string access)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/users/me");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", access);
+        return await app.CreateClient().SendAsync(request);
+    }
+
+    [Fact]
     public async Task AnAccessToken_IsRefusedOnceExpired_AndAcceptedWithinTheClockSkew()
     {
         var app = await StartAsync();
