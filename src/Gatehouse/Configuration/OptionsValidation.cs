@@ -327,6 +327,11 @@ internal sealed class MfaOptionsValidator(IHostEnvironment environment) : IValid
         {
             failures.Add($"Gatehouse:Mfa:MaxAttempts must be at least 1 (got {options.MaxAttempts}).");
         }
+        if (options.RequiredForStaff && !options.Supports(MfaTypes.Totp))
+        {
+            // The mfa_setup stage sets up TOTP only; without it a staff login could neither finish nor skip the stage.
+            failures.Add("Gatehouse:Mfa:RequiredForStaff needs \"totp\" in Gatehouse:Mfa:SupportedTypes (staff set up TOTP during their login).");
+        }
         if (options.TrustLifetime <= TimeSpan.Zero)
         {
             failures.Add("Gatehouse:Mfa:TrustLifetime must be positive.");

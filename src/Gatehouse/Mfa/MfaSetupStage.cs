@@ -10,7 +10,7 @@ namespace Gatehouse.Mfa;
 /// <summary>
 /// Ours (allauth has no such stage): with <see cref="MfaOptions.RequiredForStaff"/>, a staff account without TOTP or
 /// WebAuthn stops after its first factor at the pending flow <c>mfa_setup</c>, whose <c>types</c> say what it may set
-/// up. While it is pending, <c>GET/POST account/authenticators/totp</c> work for that user (the frontend sends them to
+/// up: TOTP (a passkey is added after the login; start-up refuses RequiredForStaff without TOTP). While it is pending, <c>GET/POST account/authenticators/totp</c> work for that user (the frontend sends them to
 /// its TOTP page as for a logged-in user); activating completes the stage and logs in. Nothing else is reachable.
 /// </summary>
 public sealed class MfaSetupStage(GatehouseDbContext db, IOptions<MfaOptions> options) : ILoginStage
@@ -20,7 +20,7 @@ public sealed class MfaSetupStage(GatehouseDbContext db, IOptions<MfaOptions> op
     public async ValueTask<bool> AppliesToAsync(StageContext context, CancellationToken ct)
     {
         var mfa = options.Value;
-        if (!mfa.RequiredForStaff || !context.User.IsStaff || context.User.Id == 0 || SetupTypes(mfa).Count == 0)
+        if (!mfa.RequiredForStaff || !context.User.IsStaff || context.User.Id == 0)
         {
             return false;
         }
@@ -40,7 +40,6 @@ public sealed class MfaSetupStage(GatehouseDbContext db, IOptions<MfaOptions> op
         writer.WriteEndArray();
     }
 
-    /// <summary>The primary factors the user can set up during the login (recovery codes come with them).</summary>
-    private static List<string> SetupTypes(MfaOptions mfa) =>
-        MfaTypes.InWireOrder.Where(t => t != MfaTypes.RecoveryCodes && mfa.Supports(t)).ToList();
+    /// <summary>What the user can set up during the login: the TOTP routes (recovery codes come with it).</summary>
+    private static List<string> SetupTypes(MfaOptions mfa) => mfa.Supports(MfaTypes.Totp) ? [MfaTypes.Totp] : [];
 }
