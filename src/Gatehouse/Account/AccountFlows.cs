@@ -21,7 +21,7 @@ public sealed class AccountFlows(IOptions<AccountOptions> options) : IFlowContri
         }
         if (account.PasswordResetByCodeEnabled)
         {
-            flows.Add(FlowIds.PasswordResetByCode);
+            flows.AddAfterPending(FlowIds.PasswordResetByCode);
         }
     }
 }

@@ -48,6 +48,9 @@ public sealed class MfaAuthenticateStage(
         state.Challenge = challenges.Issue(ChallengePurpose, code: null, context.Pending.ExpiresAt);
     }
 
+    /// <summary>The browser's trust (granted at mfa_trust or used to skip this stage) follows the new session.</summary>
+    public ValueTask LoggedInAsync(Storage.Entities.User user, long sessionId, CancellationToken ct) => new(trusted.LinkAsync(sessionId, ct));
+
     public void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending)
     {
         writer.WriteStartArray(TypesKey);

@@ -26,6 +26,9 @@ public sealed class TrustedBrowsers(
     IOptions<MfaOptions> options, IOptions<SessionOptions> sessionOptions)
 {
     private readonly MfaOptions _options = options.Value;
+    // This request's trust, granted or matched, to be linked to the session the login starts (LinkAsync).
+    private TrustedBrowser? _granted;
+    private long? _matchedId;
 
     /// <summary>Whether this browser's trust cookie names a live trust of <paramref name="user"/>.</summary>
     public async Task<bool> IsTrustedAsync(User user, CancellationToken ct)
@@ -37,8 +40,29 @@ public sealed class TrustedBrowsers(
         }
         var hash = Secrets.Sha256(value);
         var now = time.GetUtcNow().UtcDateTime;
-        return await db.TrustedBrowsers.AnyAsync(
-            t => t.TokenHash == hash && t.UserId == user.Id && t.AuthStamp == user.SecurityStamp && t.ExpiresAt > now, ct);
+        var id = await db.TrustedBrowsers
+            .Where(t => t.TokenHash == hash && t.UserId == user.Id && t.AuthStamp == user.SecurityStamp && t.ExpiresAt > now)
+            .Select(t => (long?)t.Id)
+            .FirstOrDefaultAsync(ct);
+        _matchedId ??= id;
+        return id is not null;
+    }
+
+    /// <summary>
+    /// The login of this request saved its session: the trust granted or used in it now belongs to that session,
+    /// so ending the session from the sessions page (SessionsFlow.EndAsync) ends the browser's trust.
+    /// </summary>
+    public async Task LinkAsync(long sessionId, CancellationToken ct)
+    {
+        if (_granted is not null)
+        {
+            _granted.SessionId = sessionId;
+            await db.SaveChangesAsync(ct);
+        }
+        else if (_matchedId is { } id)
+        {
+            await db.TrustedBrowsers.Where(t => t.Id == id).ExecuteUpdateAsync(s => s.SetProperty(t => t.SessionId, sessionId), ct);
+        }
     }
 
     /// <summary>Trusts this browser for <paramref name="user"/>: a row in the unit of work and the cookie on the response.</summary>
@@ -46,7 +70,7 @@ public sealed class TrustedBrowsers(
     {
         var token = Secrets.NewUrlKey();
         var now = time.GetUtcNow().UtcDateTime;
-        db.TrustedBrowsers.Add(new TrustedBrowser
+        db.TrustedBrowsers.Add(_granted = new TrustedBrowser
         {
             UserId = user.Id,
             TokenHash = Secrets.Sha256(token),

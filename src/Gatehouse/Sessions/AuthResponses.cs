@@ -228,9 +228,23 @@ public sealed class AuthResponses(
                 WriteFlow(w, id);
             }
         }
-        if (current is not null && !flows.Ids.Contains(current))
+        if (current is not null && !flows.Ids.Contains(current) && !flows.AfterPending.Contains(current))
         {
             WritePending(w, pending!);
+        }
+        foreach (var id in flows.AfterPending)
+        {
+            if (id == current)
+            {
+                WritePending(w, pending!);
+            }
+            else
+            {
+                w.WriteStartObject();
+                w.WriteString("id", id);
+                w.WriteBoolean("is_pending", false);
+                w.WriteEndObject();
+            }
         }
         w.WriteEndArray();
         w.WriteEndObject();

@@ -14,8 +14,18 @@ public interface IFlowContributor
 public sealed class FlowList
 {
     private readonly List<string> _ids = [];
+    private readonly List<string> _afterPending = [];
 
     public IReadOnlyList<string> Ids => _ids;
 
+    /// <summary>Flows written after the pending one, each with an explicit <c>is_pending</c> true or false.</summary>
+    public IReadOnlyList<string> AfterPending => _afterPending;
+
     public void Add(string id) => _ids.Add(id);
+
+    /// <summary>
+    /// allauth's <c>_get_flows</c> appends <c>password_reset_by_code</c> last, after the pending stage was upserted,
+    /// and always says whether it is pending (<c>"is_pending": false</c> too); a flow added here is written that way.
+    /// </summary>
+    public void AddAfterPending(string id) => _afterPending.Add(id);
 }

@@ -205,7 +205,7 @@ public abstract class PasswordResetTests(DatabaseKind database) : ApiTestBase(da
         Assert.Equal(401, request.StatusCode);
         Assert.False(request.IsAuthenticated);
         Assert.Equal("password_reset_by_code", request.PendingFlow);
-        Assert.Equal(["login", "login_by_code", "signup", "password_reset_by_code", "mfa_login_webauthn"], request.FlowIds);
+        Assert.Equal(["login", "login_by_code", "signup", "mfa_login_webauthn", "password_reset_by_code"], request.FlowIds);
         Assert.Matches("^[A-Z]{4}-[A-Z]{4}$", code);
         // While idle, the flow is listed but not pending.
         var idle = await app.Client(kind).GetAsync("auth/session");

@@ -201,7 +201,7 @@ public abstract class SessionLifetimeTests(DatabaseKind database) : ApiTestBase(
         Assert.Equal("username_email", account.GetProperty("authentication_method").GetString());
         // The flows offered follow the same settings.
         var session = await app.Client(kind).GetAsync("auth/session");
-        Assert.Equal(["login", "password_reset_by_code", "mfa_login_webauthn"], session.FlowIds);
+        Assert.Equal(["login", "mfa_login_webauthn", "password_reset_by_code"], session.FlowIds);
     }
 
     [Fact]

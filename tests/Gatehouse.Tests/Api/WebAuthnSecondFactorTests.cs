@@ -170,38 +170,106 @@ public abstract class WebAuthnSecondFactorTests(DatabaseKind database) : WebAuth
     }
 
     [Theory, MemberData(nameof(Clients))]
-    public async Task WithoutAPendingMfaStage_TheEndpointsAnswer409(ClientKind kind)
+    public async Task WithoutAPendingMfaStage_TheEndpointsAnswer401WithTheFlows(ClientKind kind)
     {
+        // allauth's AuthenticationStageAPIView: no such stage pending is its UnauthorizedResponse.
         var app = await StartAsync();
         using var key = new SoftwareAuthenticator();
         var (loggedIn, _) = await WithKeyAsync(app, kind, key);
 
-        Assert.Equal(409, (await app.Client(kind).GetAsync(AuthenticatePath)).StatusCode);
-        Assert.Equal(409, (await app.Client(kind).PostAsync(AuthenticatePath, new { credential = new { } })).StatusCode);
-        Assert.Equal(409, (await loggedIn.GetAsync(AuthenticatePath)).StatusCode);
+        var get = await app.Client(kind).GetAsync(AuthenticatePath);
+        var post = await app.Client(kind).PostAsync(AuthenticatePath, new { credential = new { } });
+        var getLoggedIn = await loggedIn.GetAsync(AuthenticatePath);
+
+        Assert.All(new[] { get, post, getLoggedIn }, r => Assert.Equal(401, r.StatusCode));
+        Assert.Contains("login", get.Data.GetProperty("flows").EnumerateArray().Select(f => f.GetProperty("id").GetString()));
+        Assert.Equal(200, (await loggedIn.GetAsync("auth/session")).StatusCode);
     }
 
     [Theory, MemberData(nameof(Clients))]
-    public async Task FailedKeys_CountAgainstTheAccountsLoginFailedLimit(ClientKind kind)
+    public async Task FailedKeys_CountAgainstTheAccountsLoginFailedLimit_AcrossFreshLogins(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:RateLimits:Enabled"] = "true" });
         using var key = new SoftwareAuthenticator();
         await WithKeyAsync(app, kind, key);
-        var client = await PendingMfaAsync(app, kind);
-        var options = await RequestOptionsAsync(client, AuthenticatePath);
-        key.Origin = "https://evil.example.net";
 
+        // login_failed allows 5 per 5 minutes under mfa-auth-user-<id>; the stage's own 5 attempts restart with
+        // every login, so the guesses are spread over fresh logins to reach the per-user limit.
         var answers = new List<ApiResponse>();
-        for (var i = 0; i < 6; i++)
+        foreach (var guesses in new[] { 3, 2 })
         {
-            answers.Add(await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) }));
+            var login = await PendingMfaAsync(app, kind);
+            var options = await RequestOptionsAsync(login, AuthenticatePath);
+            key.Origin = "https://evil.example.net";
+            for (var i = 0; i < guesses; i++)
+            {
+                answers.Add(await login.PostAsync(AuthenticatePath, new { credential = key.Get(options) }));
+            }
+            key.Origin = "https://localhost";
+        }
+        var last = await PendingMfaAsync(app, kind);
+        var right = await last.PostAsync(AuthenticatePath, new { credential = key.Get(await RequestOptionsAsync(last, AuthenticatePath)) });
+
+        Assert.All(answers, a => Assert.Equal(["incorrect_code@credential"], a.ErrorCodes));
+        Assert.Equal(["too_many_login_attempts@credential"], right.ErrorCodes);
+        Assert.Equal("mfa_authenticate", (await last.GetAsync("auth/session")).PendingFlow);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task WrongKeysAndWrongTotpCodes_ShareTheStagesAttempts_AndTheLoginEndsWhenTheyAreGone(ClientKind kind)
+    {
+        // Regression (security review): the key skipped the stage's attempt count, so with TOTP's attempts
+        // used up an attacker could keep guessing with assertions within the same pending login.
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        var (client, _) = await WithKeyAsync(app, kind, key);
+        var offer = await client.GetAsync("account/authenticators/totp");
+        var secret = offer.Meta.GetProperty("secret").GetString()!;
+        var totp = new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret));
+        Assert.Equal(200, (await client.PostAsync("account/authenticators/totp", new { code = totp.ComputeTotp(app.Clock.GetUtcNow().UtcDateTime) })).StatusCode);
+        var login = await PendingMfaAsync(app, kind);
+
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        var valid = new[] { -30, 0, 30 }.Select(s => totp.ComputeTotp(now.AddSeconds(s))).ToHashSet();
+        var wrong = new[] { "000000", "111111", "222222", "333333" }.First(c => !valid.Contains(c));
+        var wrongCodes = new List<ApiResponse>();
+        for (var i = 0; i < 3; i++)
+        {
+            wrongCodes.Add(await login.PostAsync("auth/2fa/authenticate", new { code = wrong }));
+        }
+        var options = await RequestOptionsAsync(login, AuthenticatePath);
+        key.Origin = "https://evil.example.net";
+        var wrongKeys = new List<ApiResponse>();
+        for (var i = 0; i < 2; i++)
+        {
+            wrongKeys.Add(await login.PostAsync(AuthenticatePath, new { credential = key.Get(options) }));
         }
         key.Origin = "https://localhost";
-        var right = await client.PostAsync(AuthenticatePath, new { credential = key.Get(options) });
+        var right = await login.PostAsync(AuthenticatePath, new { credential = key.Get(options) });
 
-        Assert.All(answers.Take(5), a => Assert.Equal(["incorrect_code@credential"], a.ErrorCodes));
-        Assert.Equal(["too_many_login_attempts@credential"], answers[5].ErrorCodes);
+        Assert.All(wrongCodes, a => Assert.Equal(["incorrect_code@code"], a.ErrorCodes));
+        Assert.All(wrongKeys, a => Assert.Equal(["incorrect_code@credential"], a.ErrorCodes));
         Assert.Equal(["too_many_login_attempts@credential"], right.ErrorCodes);
+        var session = await login.GetAsync("auth/session");
+        Assert.Equal(401, session.StatusCode);
+        Assert.Null(session.PendingFlow);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task ADeactivatedUsersPendingLogin_CannotFinishWithAKey(ClientKind kind)
+    {
+        // Regression (security review): the key's path skipped MfaFlow's is_active check that TOTP and recovery codes get.
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        await WithKeyAsync(app, kind, key);
+        var login = await PendingMfaAsync(app, kind);
+        var options = await RequestOptionsAsync(login, AuthenticatePath);
+        await app.DbAsync(db => db.Users.ExecuteUpdateAsync(s => s.SetProperty(u => u.IsActive, false)));
+
+        var answer = await login.PostAsync(AuthenticatePath, new { credential = key.Get(options) });
+
+        Assert.NotEqual(200, answer.StatusCode);
+        Assert.Equal(401, (await login.GetAsync("auth/session")).StatusCode);
     }
 
     [Theory, MemberData(nameof(Clients))]

@@ -50,6 +50,7 @@ public abstract class MfaTrustTests(DatabaseKind database) : MfaTestBase(databas
         Assert.Equal(["invalid@trust"], (await browser.PostAsync("auth/2fa/trust", new { trust = "yes" })).ErrorCodes);
         Assert.Equal(200, (await browser.PostAsync("auth/2fa/trust", new { trust = false })).StatusCode);
 
+        Assert.Equal(200, (await browser.GetAsync("auth/session")).StatusCode);
         Assert.Null(browser.Cookie("mfa_trusted"));
         Assert.Equal(0, await app.DbAsync(db => db.TrustedBrowsers.CountAsync()));
         await browser.DeleteAsync("auth/session");
@@ -115,6 +116,79 @@ public abstract class MfaTrustTests(DatabaseKind database) : MfaTestBase(databas
         Assert.Equal(401, early.StatusCode);
         Assert.Equal("mfa_authenticate", early.PendingFlow);
         Assert.Equal(0, await app.DbAsync(db => db.TrustedBrowsers.CountAsync()));
+    }
+
+    [Fact]
+    public async Task EndingAnotherBrowsersSessionFromTheSessionsList_EndsThatBrowsersTrust()
+    {
+        // The laptop trusted at one login, logged out and back in through the trust: its current session is the
+        // one it got by the trust, and ending that one from the phone's session list ends the trust.
+        var app = await StartAsync(TrustOn);
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
+        NextStep(app);
+        var laptop = await TrustedBrowserAsync(app, secret);
+        NextStep(app);
+        var phone = await AtMfaStageAsync(app, ClientKind.Browser);
+        Assert.Equal("mfa_trust", (await phone.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).PendingFlow);
+        Assert.Equal(200, (await phone.PostAsync("auth/2fa/trust", new { trust = false })).StatusCode);
+        var laptopSession = await CurrentSessionIdAsync(laptop);
+
+        var ended = await phone.DeleteAsync("auth/sessions", new { sessions = new[] { laptopSession } });
+
+        Assert.Equal(200, ended.StatusCode);
+        Assert.Equal(0, await app.DbAsync(db => db.TrustedBrowsers.CountAsync()));
+        Assert.Equal(401, (await laptop.GetAsync("auth/session")).StatusCode);
+        Assert.Equal("mfa_authenticate", (await laptop.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
+    }
+
+    [Fact]
+    public async Task EndingTheSessionThatGrantedTrust_EndsIt_AndOtherBrowsersKeepTheirs()
+    {
+        var app = await StartAsync(TrustOn);
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
+        var trusted = new List<ApiClient>();
+        foreach (var _ in new[] { 1, 2, 3 })
+        {
+            NextStep(app);
+            var browser = await AtMfaStageAsync(app, ClientKind.Browser);
+            Assert.Equal("mfa_trust", (await browser.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).PendingFlow);
+            Assert.Equal(200, (await browser.PostAsync("auth/2fa/trust", new { trust = true })).StatusCode);
+            trusted.Add(browser);
+        }
+        var (granting, other, ending) = (trusted[0], trusted[1], trusted[2]);
+        var grantingSession = await CurrentSessionIdAsync(granting);
+        Assert.Equal(grantingSession, await app.DbAsync(db => db.TrustedBrowsers.OrderBy(t => t.Id).Select(t => t.SessionId).FirstAsync()));
+
+        Assert.Equal(200, (await ending.DeleteAsync("auth/sessions", new { sessions = new[] { grantingSession } })).StatusCode);
+        // The ending browser's own session, ended from its own list ("Logout" on the current row), ends its trust too.
+        var own = await ending.DeleteAsync("auth/sessions", new { sessions = new[] { await CurrentSessionIdAsync(ending) } });
+
+        Assert.Equal(401, own.StatusCode);
+        Assert.Equal(1, await app.DbAsync(db => db.TrustedBrowsers.CountAsync()));
+        Assert.Equal("mfa_authenticate", (await granting.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
+        Assert.Equal("mfa_authenticate", (await ending.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
+        await other.DeleteAsync("auth/session");
+        Assert.Equal(200, (await other.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task APlainLogout_KeepsTheTrust_AndTheTrustFollowsTheSessionOfTheLoginItSkipped()
+    {
+        var app = await StartAsync(TrustOn);
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
+        NextStep(app);
+
+        var browser = await TrustedBrowserAsync(app, secret); // trusted, logged out (DELETE auth/session), in again
+
+        var trust = await app.DbAsync(db => db.TrustedBrowsers.SingleAsync());
+        Assert.Equal(await CurrentSessionIdAsync(browser), trust.SessionId);
+    }
+
+    private static async Task<long> CurrentSessionIdAsync(ApiClient client)
+    {
+        var list = await client.GetAsync("auth/sessions");
+        Assert.Equal(200, list.StatusCode);
+        return list.Data.EnumerateArray().Single(s => s.GetProperty("is_current").GetBoolean()).GetProperty("id").GetInt64();
     }
 
     private static async Task<ApiClient> TrustedBrowserAsync(GatehouseApp app, string secret)

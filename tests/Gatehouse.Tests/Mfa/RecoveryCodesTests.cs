@@ -88,6 +88,29 @@ public abstract class RecoveryCodesTests(DatabaseKind database) : MfaTestBase(da
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task RegeneratedCodes_AreShownOnceMoreByTheSessionsNextGet_AndThenOnlyCounted(ClientKind kind)
+    {
+        // allauth's React SPA posts on its "Generate" page and then renders the GET of its "View" page, which reads
+        // unused_codes without a check: without one more showing it fails to render the codes it just made.
+        var app = await StartAsync();
+        var (client, secret, _) = await TotpUserAsync(app, kind);
+        var fresh = (await client.PostAsync("account/authenticators/recovery-codes")).Data.GetProperty("unused_codes")
+            .EnumerateArray().Select(c => c.GetString()!).ToList();
+        NextStep(app);
+        var otherSession = await AtMfaStageAsync(app, kind);
+        Assert.Equal(200, (await otherSession.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).StatusCode);
+
+        var shown = await client.GetAsync("account/authenticators/recovery-codes");
+        var again = await client.GetAsync("account/authenticators/recovery-codes");
+        var elsewhere = await otherSession.GetAsync("account/authenticators/recovery-codes");
+
+        Assert.Equal(fresh, shown.Data.GetProperty("unused_codes").EnumerateArray().Select(c => c.GetString()!));
+        Assert.False(again.Data.TryGetProperty("unused_codes", out _));
+        Assert.Equal(10, again.Data.GetProperty("unused_code_count").GetInt32());
+        Assert.False(elsewhere.Data.TryGetProperty("unused_codes", out _));
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task WithoutAnotherAuthenticator_RecoveryCodesAre404_AndCannotBeGenerated(ClientKind kind)
     {
         var app = await StartAsync();

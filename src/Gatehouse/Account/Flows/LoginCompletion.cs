@@ -108,6 +108,10 @@ public sealed class LoginCompletion(
         sessions.StartLoggedIn(auth, user, new SessionState { Methods = methods, Mfa = auth.User is null ? auth.Session?.State.Mfa : null });
         audit.Record(AuditEvents.LoggedIn, user.Id, new { method = methods.LastOrDefault()?.Method ?? "signup" });
         await db.SaveChangesAsync(ct);
+        foreach (var stage in stages.All)
+        {
+            await stage.LoggedInAsync(user, auth.Issued!.Row.Id, ct);
+        }
         return responses.Authenticated(auth);
     }
 }

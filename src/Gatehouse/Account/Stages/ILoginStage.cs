@@ -25,6 +25,12 @@ public interface ILoginStage
 
     /// <summary>Extra members of the pending flow object (allauth's <c>_enrich_mfa_flow</c> adds <c>types</c>).</summary>
     void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending) { }
+
+    /// <summary>
+    /// The login this request ran is complete and its session saved as <paramref name="sessionId"/> (MFA links
+    /// the browser's trust to it, so ending the session from the sessions page ends the trust).
+    /// </summary>
+    ValueTask LoggedInAsync(User user, long sessionId, CancellationToken ct) => ValueTask.CompletedTask;
 }
 
 /// <summary>

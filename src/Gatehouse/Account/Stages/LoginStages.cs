@@ -7,6 +7,8 @@ public sealed class LoginStages(IEnumerable<ILoginStage> stages)
 
     public ILoginStage? Find(string? id) => id is null ? null : _stages.FirstOrDefault(s => s.Id == id);
 
+    public IReadOnlyList<ILoginStage> All => _stages;
+
     /// <summary>The ids of the stages that apply to this login, in order.</summary>
     public async Task<List<string>> ApplicableAsync(StageContext context, CancellationToken ct)
     {

@@ -43,7 +43,7 @@ public sealed class RecoveryCodesFlow(
         return await DataAsync(set, unused, ct);
     }
 
-    /// <summary>A new set replaces the old one (whose codes stop working); its codes are in this answer only.</summary>
+    /// <summary>A new set replaces the old one (whose codes stop working); its codes are in this answer and this session's next GET.</summary>
     public async Task<ApiResult> RegenerateAsync(CancellationToken ct)
     {
         var user = auth.User!;
@@ -60,12 +60,13 @@ public sealed class RecoveryCodesFlow(
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.Authenticators.Where(a => a.UserId == user.Id && a.Type == MfaTypes.RecoveryCodes).ExecuteDeleteAsync(ct);
         var codes = recoveryCodes.Generate(user.Id);
+        // The new set waits sealed in this session for its next GET too (then it is dropped): allauth's React SPA
+        // posts on its "Generate" page and shows the codes from the GET of its "View" page, which allauth (not
+        // showing once by default) answers with them. Only this session can see them, and only once more.
         var state = auth.Session!.State;
-        if (state.Mfa?.UnshownRecoveryCodes is not null)
-        {
-            state.Mfa.UnshownRecoveryCodes = null;
-            sessions.SaveState(auth, state);
-        }
+        state.Mfa ??= new MfaSessionState();
+        state.Mfa.UnshownRecoveryCodes = recoveryCodes.SealUnshown(codes, user.Id);
+        sessions.SaveState(auth, state);
         audit.Record(AuditEvents.MfaRecoveryCodesGenerated, user.Id);
         notices.Send(user.Email, SecurityNoticeTemplates.RecoveryCodesGenerated);
         // Two regenerations racing: the unique index (user, type) lets one set in, the other answers 409.

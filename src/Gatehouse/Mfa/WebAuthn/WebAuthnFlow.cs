@@ -30,7 +30,7 @@ namespace Gatehouse.Mfa.WebAuthn;
 public sealed class WebAuthnFlow(
     GatehouseDbContext db, AuthContext auth, AuthResponses responses, SessionStore sessions, LoginCompletion completion,
     UserDirectory users, CodeChallenges challenges, WebAuthnRelyingParty rp, MfaAuthenticators authenticators, RecoveryCodeSet recoveryCodes,
-    SecurityNotices notices, AuditLog audit, RateLimiter rateLimiter, TimeProvider time)
+    SecurityNotices notices, AuditLog audit, RateLimiter rateLimiter, MfaFlow mfa, TimeProvider time)
 {
     private const string ChallengePurpose = "webauthn";
     private const string Credential = "credential";
@@ -179,38 +179,35 @@ public sealed class WebAuthnFlow(
 
     public async Task<ApiResult> BeginAuthenticateAsync(CancellationToken ct)
     {
-        if (PendingStage(FlowIds.MfaAuthenticate) is not { } pending)
+        // allauth's AuthenticationStageAPIView: no mfa_authenticate pending is the plain 401 with the flows.
+        if (mfa.PendingAuthenticate() is not { } pending)
         {
-            return ApiResult.Conflict();
+            return responses.Unauthenticated(auth);
         }
         return await BeginAssertionAsync(WebAuthnPurposes.Authenticate, pending.UserId!.Value, UserVerificationRequirement.Preferred, ct);
     }
 
+    /// <summary>
+    /// POST {credential}: the assertion is the factor MfaFlow checks, so a key goes through exactly what a TOTP or
+    /// recovery code does: the stage's attempt count, the per-user login_failed limit, the stage challenge used up
+    /// once, the is_active check, the method record and audit.
+    /// </summary>
     public async Task<ApiResult> AuthenticateAsync(JsonInput input, CancellationToken ct)
     {
-        if (PendingStage(FlowIds.MfaAuthenticate) is not { } pending)
+        if (mfa.PendingAuthenticate() is not { } pending)
         {
-            return ApiResult.Conflict();
+            return responses.Unauthenticated(auth);
         }
-        var userId = pending.UserId!.Value;
         var credential = input.JsonObject(Credential);
         if (!input.IsValid)
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var (used, error) = await AssertAsync(WebAuthnPurposes.Authenticate, userId, credential!.Value, ct);
-        if (used is null)
-        {
-            return error!;
-        }
-        var user = await users.FindByIdAsync(userId, ct);
-        if (user is null)
-        {
-            return ApiResult.Conflict();
-        }
-        pending.Methods.Add(MfaMethod(used, reauthenticated: false, passwordless: false));
-        audit.Record(AuditEvents.MfaAuthenticated, userId, new { type = MfaTypes.WebAuthn, id = used.Id });
-        return await completion.CompleteStageAsync(FlowIds.MfaAuthenticate, user, pending, ct);
+        return await mfa.CompleteAuthenticateAsync(
+            pending,
+            async (userId, token) => (await AssertAsync(WebAuthnPurposes.Authenticate, userId, credential!.Value, token, countFailures: false)).Used,
+            IncorrectCode(Credential),
+            ct);
     }
 
     // ---- auth/webauthn/login: passkey login (discoverable credential, user verification required) ----
@@ -447,7 +444,12 @@ public sealed class WebAuthnFlow(
     /// the one the credential was created with. On success the challenge is consumed and the signature counter
     /// stored with a conditional update (a counter that did not grow, or a concurrent use, is refused).
     /// </summary>
-    private async Task<(Authenticator? Used, ApiResult? Error)> AssertAsync(string purpose, long? userId, JsonElement credential, CancellationToken ct)
+    /// <remarks>
+    /// <paramref name="countFailures"/> false: the caller (MfaFlow's stage completion) counts attempts and records
+    /// failures itself, so this check must not count them a second time.
+    /// </remarks>
+    private async Task<(Authenticator? Used, ApiResult? Error)> AssertAsync(
+        string purpose, long? userId, JsonElement credential, CancellationToken ct, bool countFailures = true)
     {
         var raw = rp.ParseAssertion(credential);
         if (raw is null || Ceremony(purpose, userId) is not { } ceremony)
@@ -469,20 +471,20 @@ public sealed class WebAuthnFlow(
         var owner = stored?.UserId ?? userId;
         // allauth's check_rate_limit: failed second factors count against the account like failed passwords.
         var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + (owner?.ToString(CultureInfo.InvariantCulture) ?? "unknown"));
-        if (!await rateLimiter.TryHitAsync("login_failed", subject, ct))
+        if (countFailures && !await rateLimiter.TryHitAsync("login_failed", subject, ct))
         {
             return (null, ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, Credential)));
         }
         var data = stored is null ? null : WebAuthnData.Parse(stored.Data);
         if (stored is null || data is null)
         {
-            return (null, await FailedAsync(owner, ct));
+            return (null, countFailures ? await FailedAsync(owner, ct) : null);
         }
         var storedCounter = (uint)Math.Clamp(stored.Counter ?? 0, 0, uint.MaxValue);
         var result = await rp.CompleteAssertionAsync(raw, ceremony.Options, FromBase64Url(data.PublicKey), storedCounter, FromBase64Url(data.UserHandle), ct);
         if (result is null)
         {
-            return (null, await FailedAsync(owner, ct));
+            return (null, countFailures ? await FailedAsync(owner, ct) : null);
         }
         if (!await challenges.ConsumeAsync(ceremony.Challenge, ct))
         {
@@ -498,9 +500,12 @@ public sealed class WebAuthnFlow(
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Counter, newCounter).SetProperty(a => a.LastUsedAt, now), ct);
         if (updated == 0)
         {
-            return (null, await FailedAsync(owner, ct));
+            return (null, countFailures ? await FailedAsync(owner, ct) : null);
         }
-        await rateLimiter.UndoHitAsync("login_failed", subject, ct);
+        if (countFailures)
+        {
+            await rateLimiter.UndoHitAsync("login_failed", subject, ct);
+        }
         stored.Counter = newCounter;
         stored.LastUsedAt = now;
         return (stored, null);

@@ -51,5 +51,8 @@ internal sealed class TrustedBrowserConfiguration : IEntityTypeConfiguration<Tru
         b.Property(x => x.ExpiresAt).HasColumnName("expires_at");
         b.Property(x => x.Ip).HasColumnName("ip").HasMaxLength(64);
         b.Property(x => x.UserAgent).HasColumnName("user_agent").HasMaxLength(512);
+        b.Property(x => x.SessionId).HasColumnName("session_id");
+        b.HasOne<Session>().WithMany().HasForeignKey(x => x.SessionId).OnDelete(DeleteBehavior.SetNull);
+        b.HasIndex(x => x.SessionId).HasDatabaseName("ix_mfa_trusted_browsers_session_id");
     }
 }

@@ -53,4 +53,9 @@ public sealed class TrustedBrowser
     public DateTime ExpiresAt { get; set; }
     public required string Ip { get; set; }
     public required string UserAgent { get; set; }
+    /// <summary>
+    /// The browser's session that this trust belongs to: the login that granted it, then each login it let skip
+    /// MFA. Ending that session from the sessions page ends the trust; a logout or expiry only clears the link.
+    /// </summary>
+    public long? SessionId { get; set; }
 }
