@@ -4,6 +4,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Security;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
+using Gatehouse.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,7 @@ public sealed class MfaAuthenticateStage(
     GatehouseDbContext db, CodeChallenges challenges, TrustedBrowsers trusted, IOptions<MfaOptions> options) : ILoginStage
 {
     private const string TypesKey = "types";
-    private const string ChallengePurpose = "mfa_authenticate";
+    private const string ChallengePurpose = CodePurposes.MfaAuthenticate;
 
     public string Id => FlowIds.MfaAuthenticate;
 

@@ -62,7 +62,7 @@ public sealed class MfaFlow(
     {
         var userId = pending.UserId!.Value;
         var challenge = pending.StateOf(FlowIds.MfaAuthenticate).Challenge;
-        if (!await challenges.TakeAttemptAsync(challenge, _options.MaxAttempts, ct))
+        if (!await challenges.TakeAttemptAsync(CodePurposes.MfaAuthenticate, challenge, _options.MaxAttempts, ct))
         {
             sessions.SaveState(auth, new SessionState());
             audit.Record(AuditEvents.MfaFailed, userId, new { reason = "too_many_attempts" });
@@ -87,7 +87,7 @@ public sealed class MfaFlow(
         await rateLimiter.UndoHitAsync("login_failed", subject, ct);
         var user = await users.FindByIdAsync(userId, ct);
         // A second right answer racing this one (say TOTP and a recovery code) finds the challenge used up.
-        if (user is null || !user.IsActive || !await challenges.ConsumeAsync(challenge!, ct))
+        if (user is null || !user.IsActive || !await challenges.ConsumeAsync(CodePurposes.MfaAuthenticate, challenge!, ct))
         {
             return ApiResult.Conflict();
         }

@@ -106,7 +106,7 @@ public sealed class CodeChallenges(GatehouseDbContext db, CodeHasher hasher, Tim
     /// against a limit of five only five are evaluated at all. False when none is left (or the challenge is
     /// over): the caller must not evaluate the code. Runs now.
     /// </summary>
-    public async Task<bool> TakeAttemptAsync(string? key, int maxAttempts, CancellationToken ct)
+    public async Task<bool> TakeAttemptAsync(string purpose, string? key, int maxAttempts, CancellationToken ct)
     {
         if (key is null)
         {
@@ -114,15 +114,15 @@ public sealed class CodeChallenges(GatehouseDbContext db, CodeHasher hasher, Tim
         }
         var now = time.GetUtcNow().UtcDateTime;
         return await db.CodeChallenges
-            .Where(c => c.Key == key && c.ConsumedAt == null && c.ExpiresAt > now && c.Attempts < maxAttempts)
+            .Where(c => c.Key == key && c.Purpose == purpose && c.ConsumedAt == null && c.ExpiresAt > now && c.Attempts < maxAttempts)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Attempts, c => c.Attempts + 1), ct) == 1;
     }
 
     /// <summary>Uses the challenge up; false when another request already did. Runs now.</summary>
-    public async Task<bool> ConsumeAsync(string key, CancellationToken ct)
+    public async Task<bool> ConsumeAsync(string purpose, string key, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return await db.CodeChallenges.Where(c => c.Key == key && c.ConsumedAt == null)
+        return await db.CodeChallenges.Where(c => c.Key == key && c.Purpose == purpose && c.ConsumedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), ct) == 1;
     }
 }

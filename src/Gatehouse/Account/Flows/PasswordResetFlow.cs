@@ -144,7 +144,7 @@ public sealed class PasswordResetFlow(
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Of two requests racing with one code, only the first uses its challenge up.
-        if (_options.PasswordResetByCodeEnabled && (challenge is null || !await challenges.ConsumeAsync(challenge, ct)))
+        if (_options.PasswordResetByCodeEnabled && (challenge is null || !await challenges.ConsumeAsync(CodePurposes.PasswordReset, challenge, ct)))
         {
             return ApiResult.Conflict();
         }

@@ -32,7 +32,7 @@ public sealed class WebAuthnFlow(
     UserDirectory users, CodeChallenges challenges, WebAuthnRelyingParty rp, MfaAuthenticators authenticators, RecoveryCodeSet recoveryCodes,
     SecurityNotices notices, AuditLog audit, RateLimiter rateLimiter, MfaFlow mfa, TimeProvider time)
 {
-    private const string ChallengePurpose = "webauthn";
+    private const string ChallengePurpose = CodePurposes.WebAuthn;
     private const string Credential = "credential";
     private const int MaxNameLength = 100;
 
@@ -404,7 +404,7 @@ public sealed class WebAuthnFlow(
         {
             return null;
         }
-        if (!await challenges.ConsumeAsync(ceremony.Challenge, ct))
+        if (!await challenges.ConsumeAsync(ChallengePurpose, ceremony.Challenge, ct))
         {
             return null; // the same answer, accepted by a concurrent request a moment ago
         }
@@ -486,7 +486,7 @@ public sealed class WebAuthnFlow(
         {
             return (null, countFailures ? await FailedAsync(owner, ct) : null);
         }
-        if (!await challenges.ConsumeAsync(ceremony.Challenge, ct))
+        if (!await challenges.ConsumeAsync(ChallengePurpose, ceremony.Challenge, ct))
         {
             return (null, ApiResult.BadRequest(IncorrectCode(Credential))); // replayed beside its first use
         }

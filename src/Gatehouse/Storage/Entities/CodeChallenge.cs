@@ -22,4 +22,8 @@ public static class CodePurposes
     public const string LoginByCode = "login_by_code";
     public const string EmailVerification = "email_verification";
     public const string PasswordReset = "password_reset";
+    /// <summary>A pending mfa_authenticate's attempts (TOTP, recovery codes and keys share them).</summary>
+    public const string MfaAuthenticate = "mfa_authenticate";
+    /// <summary>A WebAuthn ceremony's challenge (registration, passkey login and signup, reauthentication).</summary>
+    public const string WebAuthn = "webauthn";
 }
