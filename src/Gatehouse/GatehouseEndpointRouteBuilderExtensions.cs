@@ -1,5 +1,6 @@
 using Gatehouse.Account;
 using Gatehouse.Configuration;
+using Gatehouse.CookieTokens;
 using Gatehouse.Email;
 using Gatehouse.Http;
 using Gatehouse.Mfa;
@@ -49,10 +50,11 @@ public static class GatehouseEndpointRouteBuilderExtensions
                 group.MapTokens();
             }
         }
-        if (tokens.JwtEnabled)
+        if (tokens.SigningEnabled)
         {
             endpoints.MapJwks();
         }
+        endpoints.MapCookieTokens(); // only when Gatehouse:CookieTokens:Enabled
         return endpoints;
     }
 }

@@ -4,6 +4,7 @@ using Gatehouse.Account.Flows;
 using Gatehouse.Account.Stages;
 using Gatehouse.Audit;
 using Gatehouse.Configuration;
+using Gatehouse.CookieTokens;
 using Gatehouse.Email;
 using Gatehouse.Email.Flows;
 using Gatehouse.Http;
@@ -133,6 +134,7 @@ public static class GatehouseServiceCollectionExtensions
         services.AddScoped<SessionStore>();
         services.AddSingleton<SessionLookup>();
         services.AddGatehouseTokens(configuration);
+        services.AddGatehouseCookieTokens(configuration);
         services.TryAddSingleton<ITokenStrategy, SessionTokenStrategy>();
         // Gatehouse names no default scheme. Note that ASP.NET Core makes a host's only scheme its default:
         // a host without schemes of its own that calls UseAuthentication() then resolves Gatehouse sessions

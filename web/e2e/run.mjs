@@ -1,6 +1,7 @@
 // End-to-end tests: the real server, real SMTP, Debian's Chromium. `node e2e/run.mjs [name filter]`.
 // Prints one line per test and a final "N passed, N failed"; exits 1 when a test failed.
 import assert from "node:assert/strict";
+import { cookieJwtTests } from "./cookie-jwt.mjs";
 import { join } from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
 import {
@@ -155,6 +156,7 @@ try {
 
   result = await runTests(
     [
+      ...cookieJwtTests({ serverWith, newPage, uniqueEmail, PASSWORD, createVerifiedUser, login, shot }),
       [
         "home and protected dashboard redirect",
         async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import {
   createApiClient,
   errorText,
+  fetchHostUser,
   fieldErrors,
   formErrors,
   hasErrorCode,
@@ -188,5 +189,26 @@ describe("login identifier", () => {
     expect(loginBody(both, " alice@example.com ", "pw")).toEqual({ email: "alice@example.com", password: "pw" });
     expect(loginBody(["email"], "alice", "pw")).toEqual({ email: "alice", password: "pw" });
     expect(loginBody(["username"], "a@b", "pw")).toEqual({ username: "a@b", password: "pw" });
+  });
+});
+
+describe("fetchHostUser", () => {
+  it("asks the origin of the allauth base for /api/v1/users/me with the cookies", async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      calls.push({ url: String(input), init: init ?? {} });
+      return jsonResponse({ id: 7, email: "a@example.com", username: "a", has_mfa: false });
+    });
+    const answer = await fetchHostUser({ baseUrl: "https://auth.example.com/_allauth/browser/v1/", fetch: fetchMock as unknown as typeof fetch });
+    expect(calls[0]!.url).toBe("https://auth.example.com/api/v1/users/me");
+    expect(calls[0]!.init.credentials).toBe("include");
+    expect(answer).toEqual({ status: 200, user: { id: 7, email: "a@example.com", username: "a", has_mfa: false } });
+  });
+
+  it("answers the status of a refusal and 0 for a network failure, never throwing", async () => {
+    const refused = await fetchHostUser({ fetch: (async () => jsonResponse({ status: 401, errors: [] }, 401)) as unknown as typeof fetch });
+    const offline = await fetchHostUser({ fetch: (async () => { throw new TypeError("offline"); }) as unknown as typeof fetch });
+    expect(refused).toEqual({ status: 401 });
+    expect(offline).toEqual({ status: 0 });
   });
 });

@@ -50,6 +50,10 @@ public sealed class Csrf(IOptions<SessionOptions> sessionOptions, IOptions<HttpO
         return null;
     }
 
+    /// <summary>An unsafe request whose Origin header names neither this server nor a trusted origin.</summary>
+    public bool IsForeignOrigin(HttpContext context) =>
+        IsUnsafe(context.Request.Method) && context.Request.Headers.Origin is { Count: > 0 } origin && !IsAllowedOrigin(context.Request, origin.ToString());
+
     private bool IsAllowedOrigin(HttpRequest request, string origin)
     {
         var own = $"{request.Scheme}://{request.Host}";

@@ -107,6 +107,13 @@ public sealed class SessionAuthenticationHandler(
         }
 
         var cookie = Request.Cookies[sessionOptions.Value.CookieName];
+        // A host route without a session cookie may carry the cookie endpoints' access token (Gatehouse:CookieTokens).
+        if (string.IsNullOrEmpty(cookie) && routeKind is null &&
+            Context.RequestServices.GetService(typeof(CookieTokens.CookieTokenAuthentication)) is CookieTokens.CookieTokenAuthentication cookieTokens &&
+            await cookieTokens.ResolveAsync(Context) is { } byAccessCookie)
+        {
+            return byAccessCookie;
+        }
         if (string.IsNullOrEmpty(cookie) || (routeKind is null && csrf.Check(Context) is not null))
         {
             return new SessionResolution { Client = client, CsrfRefused = !string.IsNullOrEmpty(cookie) };

@@ -12,7 +12,7 @@ namespace Gatehouse.Tokens;
 /// reaches Gatehouse's own endpoints. Unlike allauth's stateless default, a Bearer token on Gatehouse's
 /// endpoints is always checked against its session (one query by id): a logout, password change, deleted
 /// session or deactivated account refuses it at once (410, as a dead session token). On a host app's routes (C8)
-/// <c>Tokens:StatefulValidation</c> decides (allauth's HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED, off by default):
+/// <c>Tokens:StatefulValidation</c> decides (allauth's HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED; on by default here, off in allauth):
 /// stateless, the user's facts come from the token's claims and no query runs; an ended session's token then
 /// stays usable there until it expires (AccessTokenLifetime, 5 minutes by default).
 /// </summary>

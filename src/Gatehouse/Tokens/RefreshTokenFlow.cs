@@ -17,6 +17,15 @@ namespace Gatehouse.Tokens;
 /// <summary>An access token and the refresh token that goes with it.</summary>
 public sealed record TokenPair(string AccessToken, string RefreshToken);
 
+/// <summary>Why a refresh was refused: unknown, expired or session ended (<see cref="Invalid"/>), or a spent token presented again (<see cref="Reused"/>).</summary>
+public enum RefreshFailure { None, Invalid, Reused }
+
+/// <summary>The answer of <see cref="RefreshTokenFlow.RotateAsync"/>: the next pair (no refresh token without rotation) or why not.</summary>
+public sealed record RefreshOutcome(RefreshFailure Failure, string? AccessToken = null, string? RefreshToken = null)
+{
+    public static readonly RefreshOutcome Invalid = new(RefreshFailure.Invalid);
+}
+
 /// <summary>
 /// Refresh tokens in families (one family per app session): <c>POST tokens/refresh</c> and the first pair at login.
 /// A refresh token is 32 random bytes (base64url), opaque, and stored only as its SHA-256. With rotation on,
@@ -64,12 +73,32 @@ public sealed partial class RefreshTokenFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
+        var outcome = await RotateAsync(presented, ct);
+        return outcome.Failure switch
+        {
+            RefreshFailure.None => Answer(outcome.AccessToken!, outcome.RefreshToken),
+            RefreshFailure.Reused => new ApiResult(StatusCodes.Status401Unauthorized, errors:
+                [new ApiError("The refresh token was already used; its session has ended.", ErrorCodes.RefreshTokenReused, "refresh_token")]),
+            _ => InvalidToken(),
+        };
+    }
+
+    /// <summary>
+    /// Spends <paramref name="presented"/> and answers the next pair (the refresh token only with rotation): the one
+    /// implementation behind allauth's <c>tokens/refresh</c> and the cookie endpoints' <c>token/refresh/</c>.
+    /// </summary>
+    public async Task<RefreshOutcome> RotateAsync(string presented, CancellationToken ct)
+    {
+        if (presented.Length > MaxTokenLength)
+        {
+            return RefreshOutcome.Invalid;
+        }
         var hash = Secrets.Sha256(presented);
         var now = time.GetUtcNow().UtcDateTime;
         var found = await FindAsync(hash, ct);
         if (found is null || found.ExpiresAt <= now)
         {
-            return InvalidToken();
+            return RefreshOutcome.Invalid;
         }
 
         if (found.UsedAt is { } usedAt)
@@ -79,17 +108,17 @@ public sealed partial class RefreshTokenFlow(
 
         if (await sessions.FindByIdAsync(found.SessionId, found.UserId, ct) is null)
         {
-            return InvalidToken(); // the session ended (logout, password change, deactivated): its family with it
+            return RefreshOutcome.Invalid; // the session ended (logout, password change, deactivated): its family with it
         }
         var access = await AccessTokenAsync(found.UserId, found.SessionId, ct);
         if (access is null)
         {
-            return InvalidToken();
+            return RefreshOutcome.Invalid;
         }
         if (!_options.RotateRefreshToken)
         {
             // allauth: the same refresh token stays valid until it expires, and the answer carries none.
-            return Answer(access, null);
+            return new RefreshOutcome(RefreshFailure.None, access, null);
         }
 
         var (refresh, successor) = NewRefreshToken(found.SessionId, found.SessionExpiresAt);
@@ -105,7 +134,7 @@ public sealed partial class RefreshTokenFlow(
                 await transaction.RollbackAsync(ct);
                 // A concurrent refresh spent it first: within the grace period its pair is ours too.
                 var again = await FindAsync(hash, ct);
-                return again?.UsedAt is { } concurrentUse ? await SpentAsync(again, concurrentUse, now, ct) : InvalidToken();
+                return again?.UsedAt is { } concurrentUse ? await SpentAsync(again, concurrentUse, now, ct) : RefreshOutcome.Invalid;
             }
             db.RefreshTokens.Add(successor);
             try
@@ -117,15 +146,29 @@ public sealed partial class RefreshTokenFlow(
                 // The session was deleted meanwhile (its foreign key is gone): the family ended.
                 db.ChangeTracker.Clear();
                 await transaction.RollbackAsync(ct);
-                return InvalidToken();
+                return RefreshOutcome.Invalid;
             }
             await transaction.CommitAsync(ct);
         }
-        return Answer(access, refresh);
+        return new RefreshOutcome(RefreshFailure.None, access, refresh);
+    }
+
+    /// <summary>
+    /// The session (and its user) of a refresh token that has not expired, spent or not: what a logout that
+    /// carries only the refresh token ends. Null when the token names no session.
+    /// </summary>
+    public async Task<(long SessionId, long UserId)?> SessionOfAsync(string presented, CancellationToken ct)
+    {
+        if (presented.Length > MaxTokenLength)
+        {
+            return null;
+        }
+        var found = await FindAsync(Secrets.Sha256(presented), ct);
+        return found is not null && found.ExpiresAt > time.GetUtcNow().UtcDateTime ? (found.SessionId, found.UserId) : null;
     }
 
     /// <summary>A spent token: the same pair within the grace period, otherwise reuse, which ends the family.</summary>
-    private async Task<ApiResult> SpentAsync(Found found, DateTime usedAt, DateTime now, CancellationToken ct)
+    private async Task<RefreshOutcome> SpentAsync(Found found, DateTime usedAt, DateTime now, CancellationToken ct)
     {
         if (now - usedAt <= _options.RefreshReuseGracePeriod && found.Successor is { } sealedPair)
         {
@@ -141,7 +184,9 @@ public sealed partial class RefreshTokenFlow(
             if (pair is not null)
             {
                 // The pair was minted before; the session may have ended since (password change, deactivation).
-                return await sessions.FindByIdAsync(found.SessionId, found.UserId, ct) is null ? InvalidToken() : Answer(pair.A, pair.R);
+                return await sessions.FindByIdAsync(found.SessionId, found.UserId, ct) is null
+                    ? RefreshOutcome.Invalid
+                    : new RefreshOutcome(RefreshFailure.None, pair.A, pair.R);
             }
         }
 
@@ -159,8 +204,7 @@ public sealed partial class RefreshTokenFlow(
                 Log.Reused(logger, found.UserId, found.SessionId);
             }
         }
-        return new ApiResult(StatusCodes.Status401Unauthorized, errors:
-            [new ApiError("The refresh token was already used; its session has ended.", ErrorCodes.RefreshTokenReused, "refresh_token")]);
+        return new RefreshOutcome(RefreshFailure.Reused);
     }
 
     private sealed record Found(long Id, long SessionId, long UserId, DateTime ExpiresAt, DateTime? UsedAt, string? Successor, DateTime SessionExpiresAt);

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Gatehouse.Tokens;
 
 /// <summary>
-/// With the JWT strategy: loads (or on first start makes) the signing keys before the server serves, then on
+/// With the JWT strategy or the cookie endpoints: loads (or on first start makes) the signing keys before the server serves, then on
 /// every <see cref="TokenOptions.KeyReloadInterval"/> re-reads them (keys other nodes added), rotates when due,
 /// drops keys nothing valid was signed by, wipes refresh successors past their grace period and deletes
 /// expired refresh tokens. Its waits are TimeProvider timers.
@@ -21,7 +21,7 @@ public sealed partial class TokenKeyWorker(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_options.JwtEnabled)
+        if (_options.SigningEnabled)
         {
             // Before the first request: a login must be able to sign.
             await keys.EnsureAsync(cancellationToken);
@@ -31,7 +31,7 @@ public sealed partial class TokenKeyWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_options.JwtEnabled)
+        if (!_options.SigningEnabled)
         {
             return;
         }

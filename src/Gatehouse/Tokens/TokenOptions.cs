@@ -72,6 +72,12 @@ public sealed class TokenOptions
     public TimeSpan KeyReloadInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public bool JwtEnabled => Strategy == TokenStrategyKind.Jwt;
+
+    /// <summary>Set from <c>Gatehouse:CookieTokens:Enabled</c> (not bound here): the cookie endpoints sign access tokens too.</summary>
+    internal bool CookieTokensEnabled { get; set; }
+
+    /// <summary>Whether anything signs access tokens (the JWT strategy or the cookie endpoints): keys are loaded and published.</summary>
+    public bool SigningEnabled => JwtEnabled || CookieTokensEnabled;
 }
 
 public static class SigningAlgorithms

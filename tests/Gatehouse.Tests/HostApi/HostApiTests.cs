@@ -258,6 +258,33 @@ public abstract class HostApiTests(DatabaseKind database) : IAsyncLifetime
         Assert.Equal(["authentication_failed"], after.ErrorCodes);
     }
 
+    [Fact]
+    public async Task TheCookieEndpointsAccessCookie_AuthenticatesHostRoutes_AndAPostNeedsTheCsrfPair()
+    {
+        var host = await StartAsync(new() { ["Gatehouse:CookieTokens:Enabled"] = "true" });
+        await SignedUpAsync(host, ClientKind.App, "alice@example.com");
+        var client = host.Client(ClientKind.Browser);
+        using var login = await client.Http.PostAsync("/api/auth/token/",
+            new StringContent("""{"email":"alice@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(200, (int)login.StatusCode);
+        Assert.Null(client.Cookie("sessionid")); // only the cookie endpoints' tokens
+        Assert.NotNull(client.Cookie("access_token"));
+
+        var me = await SendAsync(client, HttpMethod.Get, UserApi.MePath);
+        var withoutToken = await SendAsync(client, HttpMethod.Post, "/api/notes", withCsrf: false);
+        var foreignOrigin = await SendAsync(client, HttpMethod.Post, "/api/notes", headers: new() { ["Origin"] = "https://evil.example" });
+        Assert.Equal(0, Volatile.Read(ref _writes));
+        var withToken = await SendAsync(client, HttpMethod.Post, "/api/notes");
+
+        Assert.Equal(200, me.StatusCode);
+        Assert.Equal("alice@example.com", me.Json.GetProperty("email").GetString());
+        Assert.Equal(403, withoutToken.StatusCode);
+        Assert.Equal(["csrf_failed"], withoutToken.ErrorCodes);
+        Assert.Equal(403, foreignOrigin.StatusCode);
+        Assert.Equal(200, withToken.StatusCode);
+        Assert.Equal(1, Volatile.Read(ref _writes));
+    }
+
     private static async Task<ApiClient> SignedUpAsync(HostApp host, ClientKind kind, string email)
     {
         var client = host.Client(kind);

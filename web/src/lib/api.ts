@@ -482,3 +482,39 @@ export function formErrors(response: Envelope | null | undefined, fields: readon
 export function isAuthenticatedData(data: AuthData | undefined): data is AuthenticatedData {
   return !!data && "user" in data && !!data.user && !("flows" in data && Array.isArray(data.flows));
 }
+
+// ---- The server's own API (not allauth's) -------------------------------------------------------
+
+/** GET /api/v1/users/me: the seeds' current-user answer (a DRF serializer of these four fields). */
+export interface HostUser {
+  id: number;
+  email: string | null;
+  username: string | null;
+  has_mfa: boolean;
+}
+
+/**
+ * The current user from the server's own API, `GET /api/v1/users/me` at the origin of the allauth base URL.
+ * It is protected by Gatehouse's ASP.NET Core scheme, which reads this browser's HttpOnly session cookie: the
+ * dashboard shows it to prove the cookie works beyond /_allauth. Never throws: status 0 on a network failure.
+ */
+export async function fetchHostUser(
+  options: { baseUrl?: string; fetch?: typeof fetch } = {},
+): Promise<{ status: number; user?: HostUser }> {
+  const apiBase = (options.baseUrl ?? process.env.NEXT_PUBLIC_GATEHOUSE_API_BASE ?? DEFAULT_BASE).replace(/\/$/, "");
+  const origin = apiBase.replace(/\/_allauth\/browser\/v1$/, "");
+  const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  try {
+    const response = await doFetch(`${origin}/api/v1/users/me`, {
+      headers: { Accept: "application/json" },
+      credentials: "include",
+      cache: "no-store",
+    });
+    if (response.status !== 200) return { status: response.status };
+    const body: unknown = await response.json();
+    if (!body || typeof body !== "object" || typeof (body as HostUser).id !== "number") return { status: 200 };
+    return { status: 200, user: body as HostUser };
+  } catch {
+    return { status: 0 };
+  }
+}

@@ -1,9 +1,9 @@
 "use client";
 import Link from "next/link";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { useAuthStore, useUser } from "@/lib/store";
 import { formatTime } from "@/lib/hooks";
-import { api, isAuthenticatedData } from "@/lib/api";
+import { api, fetchHostUser, isAuthenticatedData, type HostUser } from "@/lib/api";
 import { paths } from "@/lib/flows";
 import { RequireAuth } from "@/components/Guards";
 import { Card } from "@/components/Form";
@@ -20,6 +20,7 @@ export function Dashboard() {
   return (
     <RequireAuth>
       <DashboardBody />
+      <HostUserCard />
     </RequireAuth>
   );
 }
@@ -76,5 +77,49 @@ function DashboardBody() {
         </Link>
       </nav>
     </Card>
+  );
+}
+
+/**
+ * The user as the server's own API sees it (GET /api/v1/users/me, protected by Gatehouse's ASP.NET Core scheme):
+ * the same HttpOnly session cookie that logs this browser in to /_allauth also authenticates the host's API.
+ */
+function HostUserCard() {
+  const [answer, setAnswer] = useState<{ status: number; user?: HostUser } | null>(null);
+  useEffect(() => {
+    let live = true;
+    void fetchHostUser().then((result) => {
+      if (live) setAnswer(result);
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+  const user = answer?.user;
+  return (
+    <section className="card" aria-labelledby="host-user-title" data-testid="host-user">
+      <h2 id="host-user-title">Your API</h2>
+      <p className="card__intro">
+        <code>GET /api/v1/users/me</code> on this server, protected by Gatehouse with this browser&apos;s session cookie.
+      </p>
+      {answer === null ? (
+        <p>Loading…</p>
+      ) : user ? (
+        <dl className="details">
+          <dt>User id</dt>
+          <dd className="value" data-testid="host-user-id">{String(user.id)}</dd>
+          <dt>Email</dt>
+          <dd className="value" data-testid="host-user-email">{user.email ?? "—"}</dd>
+          <dt>Username</dt>
+          <dd className="value">{user.username ?? "—"}</dd>
+          <dt>Two-factor</dt>
+          <dd>{user.has_mfa ? "On" : "Off"}</dd>
+        </dl>
+      ) : (
+        <p role="alert">
+          {answer.status === 0 ? "Could not reach the server." : `The API refused the request (HTTP ${answer.status}).`}
+        </p>
+      )}
+    </section>
   );
 }
