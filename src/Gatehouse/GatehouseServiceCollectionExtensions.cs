@@ -143,6 +143,7 @@ public static class GatehouseServiceCollectionExtensions
         // Registered so the handler provider resolves it from DI's compiled factory: without it, every request's
         // handler is built by ActivatorUtilities.CreateInstance (reflection), a measurable part of the session check.
         services.TryAddTransient<SessionAuthenticationHandler>();
+        services.TryAddScoped<SessionResolver>();
         services.AddScoped<SessionEndpointFilter>();
         services.AddScoped<RateLimiter>();
         services.AddScoped<AuditLog>();

@@ -3,7 +3,6 @@ using Gatehouse.Http;
 using Gatehouse.Security.Passwords;
 using Gatehouse.Sessions;
 using Gatehouse.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
 namespace Gatehouse.CookieTokens;
@@ -46,12 +45,19 @@ public sealed partial class CookieTokenFilter(AuthContext auth, Csrf csrf, Clien
             {
                 result = await next(context);
             }
-            catch (Exception ex) when (ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && UniqueViolation.Is(update)))
+            catch (Exception ex) when (DatabaseConflict.IsLostRace(ex))
             {
                 // A double submit or two requests racing on one row: the other request won, nothing of this one committed.
                 Log.LostRace(logger, http.Request.Method, http.Request.Path.Value ?? "");
                 auth.RotateCsrf = false;
                 result = DrfResult.Detail(StatusCodes.Status409Conflict, "The request conflicted with a concurrent one; try again.");
+            }
+            catch (Exception ex) when (DatabaseConflict.IsBusy(ex))
+            {
+                // SQLite's single writer stayed busy past its busy timeout (SessionEndpointFilter answers the same).
+                http.Response.Headers.RetryAfter = "1";
+                auth.RotateCsrf = false;
+                result = DrfResult.Detail(StatusCodes.Status503ServiceUnavailable, "The server is busy; try again shortly.");
             }
             catch (HashingQueueFullException busy)
             {

@@ -27,6 +27,11 @@ public sealed class SessionResolution
     public bool Dead { get; init; }
     /// <summary>A host route's unsafe request carried the cookie without a valid CSRF pair: the cookie was not used.</summary>
     public bool CsrfRefused { get; init; }
+    /// <summary>
+    /// Resolved before routing (a host that authenticates before UseRouting): the route was not known, so host-route
+    /// rules applied. Gatehouse's endpoint filter resolves again rather than use it.
+    /// </summary>
+    public bool BeforeRouting { get; init; }
 }
 
 /// <summary>
@@ -39,15 +44,12 @@ public sealed class SessionResolution
 /// </summary>
 public sealed class SessionAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    SessionLookup sessions, ITokenStrategy tokens, Csrf csrf, IOptions<SessionOptions> sessionOptions)
+    SessionResolver resolver)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    /// <summary>Longer values are never tokens we issued; they are refused without a query.</summary>
-    private const int MaxTokenLength = 128;
-
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var resolution = await ResolveAsync();
+        var resolution = await resolver.ResolveAsync(Context);
         Context.Features.Set(resolution);
         if (resolution.Dead)
         {
@@ -84,13 +86,35 @@ public sealed class SessionAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         HostApi.HostApiResponses.IsApiRequest(Request) ? HostApi.HostApiResponses.ForbidAsync(Context) : base.HandleForbiddenAsync(properties);
+}
 
-    private async Task<SessionResolution> ResolveAsync()
+/// <summary>
+/// Which session a request carries: the browser's HttpOnly cookie or the app's session token (read through the
+/// <see cref="ITokenStrategy"/>, which also reads access tokens), one <see cref="SessionLookup"/> query. The
+/// authentication handler asks it once per request; the endpoint filter asks again only when that happened before
+/// routing, when Gatehouse's own routes could not be told from a host's.
+/// </summary>
+public sealed class SessionResolver(SessionLookup sessions, ITokenStrategy tokens, Csrf csrf, IOptions<SessionOptions> sessionOptions)
+{
+    /// <summary>Longer values are never tokens we issued; they are refused without a query.</summary>
+    private const int MaxTokenLength = 128;
+
+    public async Task<SessionResolution> ResolveAsync(HttpContext context)
     {
-        var routeKind = Context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>()?.Kind;
-        var token = routeKind != ClientKind.Browser ? tokens.ReadSessionToken(Request) : null;
+        var endpoint = context.GetEndpoint();
+        var resolution = await ResolveAsync(context, endpoint?.Metadata.GetMetadata<ClientKindMetadata>()?.Kind);
+        return endpoint is null ? new SessionResolution
+        {
+            Client = resolution.Client, Session = resolution.Session, Dead = resolution.Dead, CsrfRefused = resolution.CsrfRefused, BeforeRouting = true,
+        } : resolution;
+    }
+
+    private async Task<SessionResolution> ResolveAsync(HttpContext context, ClientKind? routeKind)
+    {
+        var request = context.Request;
+        var token = routeKind != ClientKind.Browser ? tokens.ReadSessionToken(request) : null;
         // No session token: an access token (JWT strategy) may stand for an app session; a valid one whose session ended is dead.
-        if (token is null && routeKind != ClientKind.Browser && await tokens.ReadAccessTokenAsync(Context) is { } access)
+        if (token is null && routeKind != ClientKind.Browser && await tokens.ReadAccessTokenAsync(context) is { } access)
         {
             return new SessionResolution { Client = ClientKind.App, Session = access.Session, Dead = access.Session is null };
         }
@@ -102,23 +126,23 @@ public sealed class SessionAuthenticationHandler(
             {
                 return new SessionResolution { Client = client };
             }
-            var found = token.Length <= MaxTokenLength ? await sessions.FindAsync(token, ClientKind.App, Context.RequestAborted) : null;
+            var found = token.Length <= MaxTokenLength ? await sessions.FindAsync(token, ClientKind.App, context.RequestAborted) : null;
             return new SessionResolution { Client = client, Session = found, Dead = found is null };
         }
 
-        var cookie = Request.Cookies[sessionOptions.Value.CookieName];
+        var cookie = request.Cookies[sessionOptions.Value.CookieName];
         // A host route without a session cookie may carry the cookie endpoints' access token (Gatehouse:CookieTokens).
         if (string.IsNullOrEmpty(cookie) && routeKind is null &&
-            Context.RequestServices.GetService(typeof(CookieTokens.CookieTokenAuthentication)) is CookieTokens.CookieTokenAuthentication cookieTokens &&
-            await cookieTokens.ResolveAsync(Context) is { } byAccessCookie)
+            context.RequestServices.GetService(typeof(CookieTokens.CookieTokenAuthentication)) is CookieTokens.CookieTokenAuthentication cookieTokens &&
+            await cookieTokens.ResolveAsync(context) is { } byAccessCookie)
         {
             return byAccessCookie;
         }
-        if (string.IsNullOrEmpty(cookie) || (routeKind is null && csrf.Check(Context) is not null))
+        if (string.IsNullOrEmpty(cookie) || (routeKind is null && csrf.Check(context) is not null))
         {
             return new SessionResolution { Client = client, CsrfRefused = !string.IsNullOrEmpty(cookie) };
         }
-        var session = cookie.Length <= MaxTokenLength ? await sessions.FindAsync(cookie, ClientKind.Browser, Context.RequestAborted) : null;
+        var session = cookie.Length <= MaxTokenLength ? await sessions.FindAsync(cookie, ClientKind.Browser, context.RequestAborted) : null;
         return new SessionResolution { Client = client, Session = session, Dead = session is null };
     }
 }

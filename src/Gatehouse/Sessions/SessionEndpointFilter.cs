@@ -53,6 +53,12 @@ public sealed partial class SessionEndpointFilter(
                 await http.AuthenticateAsync(GatehouseAuthentication.Scheme);
                 resolution = http.Features.Get<SessionResolution>();
             }
+            if (resolution is { BeforeRouting: true })
+            {
+                // Host-route rules applied (stateless claims, the cookie endpoints' access cookie): never on our routes.
+                resolution = await http.RequestServices.GetRequiredService<SessionResolver>().ResolveAsync(http);
+                http.Features.Set(resolution);
+            }
             auth.Session = resolution?.Session;
             if (resolution is { Dead: true })
             {

@@ -75,6 +75,10 @@ public sealed class AccessTokenClaimsBuilder(GatehouseDbContext db, IEnumerable<
         {
             await contributor.AddClaimsAsync(subject, claims, ct);
         }
+        // The user's facts are Gatehouse's (a host route may trust them from the token alone): a contributor's
+        // value never stands in for a user who has no address or username.
+        claims.Remove(AccessTokenClaimNames.Email);
+        claims.Remove(AccessTokenClaimNames.Username);
         if (subject.Email is not null)
         {
             claims[AccessTokenClaimNames.Email] = subject.Email;

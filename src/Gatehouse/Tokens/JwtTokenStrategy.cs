@@ -38,7 +38,8 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLook
         {
             return null;
         }
-        if (!options.Value.StatefulValidation && context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>() is null)
+        // Fail closed: before routing (no endpoint yet) the route may be Gatehouse's own, so the session is checked.
+        if (!options.Value.StatefulValidation && context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ClientKindMetadata>() is null)
         {
             return new AccessTokenSession(FromClaims(valid), valid);
         }

@@ -320,6 +320,31 @@ public abstract class HostApiTests(DatabaseKind database) : IAsyncLifetime
     private static Task<long> UserIdAsync(HostApp host, string email) =>
         host.DbAsync(db => db.EmailAddresses.Where(e => e.EmailNormalized == email).Select(e => e.UserId).SingleAsync());
 
+    [Fact]
+    public async Task AHostThatAuthenticatesBeforeRouting_StillHasGatehousesOwnRoutesCheckTheSession()
+    {
+        // Before routing the handler cannot tell our routes from the host's, so host rules applied (stateless claims,
+        // the access cookie); the endpoint filter must resolve again, or an ended session's token lives on here.
+        _host = await HostApp.StartAsync(database, app =>
+        {
+            app.UseAuthentication();
+            app.UseRouting();
+        }, new Dictionary<string, string?>
+        {
+            ["Gatehouse:Tokens:Strategy"] = "Jwt",
+            ["Gatehouse:Tokens:StatefulValidation"] = "false",
+        });
+        var signup = await _host.Client(ClientKind.App).PostAsync("auth/signup", new { email = "early@example.com", password = Password });
+        Assert.Equal(200, signup.StatusCode);
+        var bearer = new Dictionary<string, string> { ["Authorization"] = "Bearer " + signup.Meta.GetProperty("access_token").GetString() };
+        Assert.Equal(200, (await _host.Client(ClientKind.App).SendAsync(HttpMethod.Get, "auth/session", null, bearer)).StatusCode);
+
+        Assert.Equal(401, (await _host.Client(ClientKind.App).SendAsync(HttpMethod.Delete, "auth/session", null, bearer)).StatusCode);
+        var after = await _host.Client(ClientKind.App).SendAsync(HttpMethod.Get, "auth/session", null, bearer);
+
+        Assert.Equal(410, after.StatusCode);
+    }
+
     private static async Task MakeStaffAsync(HostApp host, string email)
     {
         var id = await UserIdAsync(host, email);
