@@ -177,6 +177,7 @@ public sealed class AccessTokenValidator
     // any other string, a tampered token included, hashes elsewhere and takes the full check.
     private readonly ConcurrentDictionary<string, (ValidatedAccessToken Token, SigningKeySet Keys)> _verified = new(StringComparer.Ordinal);
     private const int MaxVerified = 10_000;
+    private int _verifiedCount;
 
     public AccessTokenValidator(SigningKeys keys, SessionLookup sessions, IOptions<TokenOptions> options, TimeProvider time)
     {
@@ -288,9 +289,11 @@ public sealed class AccessTokenValidator
             return null;
         }
         var validated = new ValidatedAccessToken(userId, sessionId, jti, jwt.ValidTo, jwt);
-        if (_verified.Count >= MaxVerified)
+        // ConcurrentDictionary.Count takes every lock; an approximate count of our own is enough for the bound.
+        if (Interlocked.Increment(ref _verifiedCount) > MaxVerified)
         {
             _verified.Clear(); // crude but bounded: entries are re-verified on their next use
+            Interlocked.Exchange(ref _verifiedCount, 0);
         }
         _verified[cacheKey] = (validated, keys);
         return validated;

@@ -159,6 +159,7 @@ public sealed partial class SigningKeys(
             var db = scope.ServiceProvider.GetRequiredService<GatehouseDbContext>();
             var rows = await db.SigningKeys.AsNoTracking().OrderBy(k => k.Generation).ToListAsync(ct);
             var loaded = new List<LoadedSigningKey>(rows.Count);
+            var unchanged = rows.Count == _set.All.Count;
             foreach (var row in rows)
             {
                 if (_set.Find(row.Kid) is { } known && known.ActivatesAt == row.ActivatesAt)
@@ -166,6 +167,7 @@ public sealed partial class SigningKeys(
                     loaded.Add(known);
                     continue;
                 }
+                unchanged = false;
                 try
                 {
                     loaded.Add(Open(row));
@@ -177,7 +179,11 @@ public sealed partial class SigningKeys(
                     Log.UnreadableKey(logger, row.Kid);
                 }
             }
-            _set = new SigningKeySet(loaded);
+            // The same instance when nothing changed: AccessTokenValidator's verified tokens stay good across reloads.
+            if (!unchanged)
+            {
+                _set = new SigningKeySet(loaded);
+            }
             _lastReload = Now;
         }
         finally
