@@ -50,7 +50,7 @@ public sealed class MfaAuthenticateStage(
     }
 
     /// <summary>The browser's trust (granted at mfa_trust or used to skip this stage) follows the new session.</summary>
-    public ValueTask LoggedInAsync(Storage.Entities.User user, long sessionId, CancellationToken ct) => new(trusted.LinkAsync(sessionId, ct));
+    public void LoggingIn(User user, Session session) => trusted.Link(session);
 
     public void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending)
     {

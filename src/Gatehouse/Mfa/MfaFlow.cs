@@ -57,11 +57,18 @@ public sealed class MfaFlow(
     /// WebAuthn endpoint passes its assertion check): takes an attempt first, answers <paramref name="refusal"/> when
     /// the factor fails, ends the login when no attempt is left, records the method and moves to the next stage.
     /// </summary>
+    /// <remarks>
+    /// The factor's use (TOTP step, recovery code, WebAuthn challenge and sign count), the stage challenge, the next
+    /// stage or the login's session and the trust linked to it commit in one transaction: a lost race or a busy
+    /// database answers 409/503 with the code still unspent, so the retry the answer asks for can succeed.
+    /// </remarks>
     public async Task<ApiResult> CompleteAuthenticateAsync(
         PendingFlow pending, Func<long, CancellationToken, Task<Authenticator?>> verify, ApiError refusal, CancellationToken ct)
     {
         var userId = pending.UserId!.Value;
         var challenge = pending.StateOf(FlowIds.MfaAuthenticate).Challenge;
+        // The attempt commits on its own, before the transaction below: a guess stays counted even when the rest of
+        // this request rolls back, or rollbacks would be free guesses.
         if (!await challenges.TakeAttemptAsync(CodePurposes.MfaAuthenticate, challenge, _options.MaxAttempts, ct))
         {
             sessions.SaveState(auth, new SessionState());
@@ -77,23 +84,29 @@ public sealed class MfaFlow(
         {
             return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
         }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var used = await verify(userId, ct);
         if (used is null)
         {
             audit.Record(AuditEvents.MfaFailed, userId);
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             return ApiResult.BadRequest(refusal);
         }
+        // Inside the transaction: if the login rolls back, this hit stays counted (fail closed).
         await rateLimiter.UndoHitAsync("login_failed", subject, ct);
         var user = await users.FindByIdAsync(userId, ct);
-        // A second right answer racing this one (say TOTP and a recovery code) finds the challenge used up.
+        // A second right answer racing this one (say TOTP and a recovery code) finds the challenge used up; leaving
+        // without a commit rolls back this request's use of its factor.
         if (user is null || !user.IsActive || !await challenges.ConsumeAsync(CodePurposes.MfaAuthenticate, challenge!, ct))
         {
             return ApiResult.Conflict();
         }
         pending.Methods.Add(Method(used, reauthenticated: false));
         Record(user.Id, PrimaryEmail(user), used, reauthenticated: false);
-        return await completion.CompleteStageAsync(FlowIds.MfaAuthenticate, user, pending, ct);
+        var result = await completion.CompleteStageAsync(FlowIds.MfaAuthenticate, user, pending, ct);
+        await transaction.CommitAsync(ct);
+        return result;
     }
 
     /// <summary>

@@ -49,19 +49,19 @@ public sealed class TrustedBrowsers(
     }
 
     /// <summary>
-    /// The login of this request saved its session: the trust granted or used in it now belongs to that session,
-    /// so ending the session from the sessions page (SessionsFlow.EndAsync) ends the browser's trust.
+    /// The login of this request is adding <paramref name="session"/>: the trust granted or used in it is linked
+    /// to that session in the same unit of work (EF inserts the session first and fills in its id), so ending the
+    /// session from the sessions page (SessionsFlow.EndAsync) ends the browser's trust.
     /// </summary>
-    public async Task LinkAsync(long sessionId, CancellationToken ct)
+    public void Link(Session session)
     {
         if (_granted is not null)
         {
-            _granted.SessionId = sessionId;
-            await db.SaveChangesAsync(ct);
+            db.TrustedBrowserSessions.Add(new TrustedBrowserSession { TrustedBrowser = _granted, Session = session });
         }
         else if (_matchedId is { } id)
         {
-            await db.TrustedBrowsers.Where(t => t.Id == id).ExecuteUpdateAsync(s => s.SetProperty(t => t.SessionId, sessionId), ct);
+            db.TrustedBrowserSessions.Add(new TrustedBrowserSession { TrustedBrowserId = id, Session = session });
         }
     }
 

@@ -43,9 +43,11 @@ public sealed class SessionsFlow(
 
         var userId = auth.User!.Id;
         // "Trust this browser" is revocable from the sessions page (allauth has no API for it): ending a browser's
-        // session here ends the MFA trust that browser holds (mfa_trusted_browsers.session_id). First, since
-        // deleting the session only clears that link (a plain logout keeps the trust, as allauth's cookie does).
-        await db.TrustedBrowsers.Where(t => t.UserId == userId && t.SessionId != null && ids!.Contains(t.SessionId.Value)).ExecuteDeleteAsync(ct);
+        // session here ends every MFA trust that was granted or used in it (mfa_trusted_browser_sessions). First,
+        // since deleting the session only drops that link (a plain logout keeps the trust, as allauth's cookie does).
+        await db.TrustedBrowsers
+            .Where(t => t.UserId == userId && db.TrustedBrowserSessions.Any(l => l.TrustedBrowserId == t.Id && ids!.Contains(l.SessionId)))
+            .ExecuteDeleteAsync(ct);
         var endsCurrent = ids!.Contains(auth.Session!.Id);
         var others = ids!.Where(id => id != auth.Session.Id).ToList();
         if (others.Count > 0)

@@ -16,6 +16,7 @@ public sealed class GatehouseDbContext(DbContextOptions<GatehouseDbContext> opti
     public DbSet<Authenticator> Authenticators => Set<Authenticator>();
     public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
     public DbSet<TrustedBrowser> TrustedBrowsers => Set<TrustedBrowser>();
+    public DbSet<TrustedBrowserSession> TrustedBrowserSessions => Set<TrustedBrowserSession>();
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 

@@ -20,6 +20,9 @@ public sealed class ApiClient(ClientKind kind, HttpClient http, CookieContainer 
 
     public string? Cookie(string name) => cookies.GetCookies(new Uri("http://localhost"))[name]?.Value;
 
+    /// <summary>Puts a cookie in this client's jar, as a browser that was handed a copy of another's cookie would hold it.</summary>
+    public void SetCookie(string name, string value) => cookies.Add(new Uri("http://localhost"), new System.Net.Cookie(name, value, "/"));
+
     public Task<ApiResponse> GetAsync(string path, IDictionary<string, string>? headers = null) => SendAsync(HttpMethod.Get, path, null, headers);
     public Task<ApiResponse> PostAsync(string path, object? body = null) => SendAsync(HttpMethod.Post, path, body);
     public Task<ApiResponse> PutAsync(string path, object? body = null) => SendAsync(HttpMethod.Put, path, body);

@@ -157,7 +157,7 @@ public abstract class MfaTrustTests(DatabaseKind database) : MfaTestBase(databas
         }
         var (granting, other, ending) = (trusted[0], trusted[1], trusted[2]);
         var grantingSession = await CurrentSessionIdAsync(granting);
-        Assert.Equal(grantingSession, await app.DbAsync(db => db.TrustedBrowsers.OrderBy(t => t.Id).Select(t => t.SessionId).FirstAsync()));
+        Assert.Equal(grantingSession, await app.DbAsync(db => db.TrustedBrowserSessions.OrderBy(l => l.TrustedBrowserId).Select(l => l.SessionId).FirstAsync()));
 
         Assert.Equal(200, (await ending.DeleteAsync("auth/sessions", new { sessions = new[] { grantingSession } })).StatusCode);
         // The ending browser's own session, ended from its own list ("Logout" on the current row), ends its trust too.
@@ -180,8 +180,34 @@ public abstract class MfaTrustTests(DatabaseKind database) : MfaTestBase(databas
 
         var browser = await TrustedBrowserAsync(app, secret); // trusted, logged out (DELETE auth/session), in again
 
-        var trust = await app.DbAsync(db => db.TrustedBrowsers.SingleAsync());
-        Assert.Equal(await CurrentSessionIdAsync(browser), trust.SessionId);
+        // The granting session ended with the logout and took only its link along.
+        var linked = await app.DbAsync(db => db.TrustedBrowserSessions.Select(l => l.SessionId).ToListAsync());
+        Assert.Equal([await CurrentSessionIdAsync(browser)], linked);
+        Assert.Equal(1, await app.DbAsync(db => db.TrustedBrowsers.CountAsync()));
+    }
+
+    [Fact]
+    public async Task EndingAnOlderSessionTheTrustWasGrantedIn_EndsIt_AfterALaterLoginUsedTheTrust()
+    {
+        // The trust cookie went along with a copy of the browser (or the session cookie was lost and the browser
+        // logged in again through the trust): the older session is still alive, and whoever holds it may hold the
+        // trust cookie too, so ending it from the sessions list ends the trust although a later login used it.
+        var app = await StartAsync(TrustOn);
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
+        NextStep(app);
+        var original = await AtMfaStageAsync(app, ClientKind.Browser);
+        Assert.Equal("mfa_trust", (await original.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).PendingFlow);
+        Assert.Equal(200, (await original.PostAsync("auth/2fa/trust", new { trust = true })).StatusCode);
+        var copy = app.Client(ClientKind.Browser);
+        copy.SetCookie("mfa_trusted", original.Cookie("mfa_trusted")!);
+        Assert.Equal(200, (await copy.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+
+        var ended = await copy.DeleteAsync("auth/sessions", new { sessions = new[] { await CurrentSessionIdAsync(original) } });
+
+        Assert.Equal(200, ended.StatusCode);
+        Assert.Equal(0, await app.DbAsync(db => db.TrustedBrowsers.CountAsync()));
+        await copy.DeleteAsync("auth/session");
+        Assert.Equal("mfa_authenticate", (await copy.PostAsync("auth/login", new { email = Email, password = Password })).PendingFlow);
     }
 
     private static async Task<long> CurrentSessionIdAsync(ApiClient client)

@@ -107,11 +107,13 @@ public sealed class LoginCompletion(
         // MFA set up during this login (a staff account's mfa_setup) keeps its not-yet-shown recovery codes.
         sessions.StartLoggedIn(auth, user, new SessionState { Methods = methods, Mfa = auth.User is null ? auth.Session?.State.Mfa : null });
         audit.Record(AuditEvents.LoggedIn, user.Id, new { method = methods.LastOrDefault()?.Method ?? "signup" });
-        await db.SaveChangesAsync(ct);
+        // Before the save, so what the stages link to the new session (the browser's trust) is inserted with it
+        // by the same SaveChanges: the session and its links exist together or not at all.
         foreach (var stage in stages.All)
         {
-            await stage.LoggedInAsync(user, auth.Issued!.Row.Id, ct);
+            stage.LoggingIn(user, auth.Issued!.Row);
         }
+        await db.SaveChangesAsync(ct);
         return responses.Authenticated(auth);
     }
 }

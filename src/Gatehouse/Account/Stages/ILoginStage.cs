@@ -27,10 +27,11 @@ public interface ILoginStage
     void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending) { }
 
     /// <summary>
-    /// The login this request ran is complete and its session saved as <paramref name="sessionId"/> (MFA links
-    /// the browser's trust to it, so ending the session from the sessions page ends the trust).
+    /// The login this request runs has added <paramref name="session"/> to the unit of work, not yet saved: what a
+    /// stage adds here is saved with the session, or neither is (MFA links the browser's trust to it, so ending
+    /// the session from the sessions page ends the trust).
     /// </summary>
-    ValueTask LoggedInAsync(User user, long sessionId, CancellationToken ct) => ValueTask.CompletedTask;
+    void LoggingIn(User user, Session session) { }
 }
 
 /// <summary>

@@ -51,8 +51,19 @@ internal sealed class TrustedBrowserConfiguration : IEntityTypeConfiguration<Tru
         b.Property(x => x.ExpiresAt).HasColumnName("expires_at");
         b.Property(x => x.Ip).HasColumnName("ip").HasMaxLength(64);
         b.Property(x => x.UserAgent).HasColumnName("user_agent").HasMaxLength(512);
+    }
+}
+
+internal sealed class TrustedBrowserSessionConfiguration : IEntityTypeConfiguration<TrustedBrowserSession>
+{
+    public void Configure(EntityTypeBuilder<TrustedBrowserSession> b)
+    {
+        b.ToTable("mfa_trusted_browser_sessions");
+        b.HasKey(x => new { x.TrustedBrowserId, x.SessionId });
+        b.Property(x => x.TrustedBrowserId).HasColumnName("trusted_browser_id");
         b.Property(x => x.SessionId).HasColumnName("session_id");
-        b.HasOne<Session>().WithMany().HasForeignKey(x => x.SessionId).OnDelete(DeleteBehavior.SetNull);
-        b.HasIndex(x => x.SessionId).HasDatabaseName("ix_mfa_trusted_browsers_session_id");
+        b.HasOne(x => x.TrustedBrowser).WithMany().HasForeignKey(x => x.TrustedBrowserId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne(x => x.Session).WithMany().HasForeignKey(x => x.SessionId).OnDelete(DeleteBehavior.Cascade);
+        b.HasIndex(x => x.SessionId).HasDatabaseName("ix_mfa_trusted_browser_sessions_session_id");
     }
 }

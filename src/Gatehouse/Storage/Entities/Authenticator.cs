@@ -53,9 +53,17 @@ public sealed class TrustedBrowser
     public DateTime ExpiresAt { get; set; }
     public required string Ip { get; set; }
     public required string UserAgent { get; set; }
-    /// <summary>
-    /// The browser's session that this trust belongs to: the login that granted it, then each login it let skip
-    /// MFA. Ending that session from the sessions page ends the trust; a logout or expiry only clears the link.
-    /// </summary>
-    public long? SessionId { get; set; }
+}
+
+/// <summary>
+/// A session a trust was granted in or let skip MFA. Ending any of them from the sessions page ends the trust
+/// (whoever holds one of those sessions may hold the trust cookie beside it); a logout or expiry deletes only
+/// the link.
+/// </summary>
+public sealed class TrustedBrowserSession
+{
+    public long TrustedBrowserId { get; set; }
+    public TrustedBrowser? TrustedBrowser { get; set; }
+    public long SessionId { get; set; }
+    public Session? Session { get; set; }
 }
