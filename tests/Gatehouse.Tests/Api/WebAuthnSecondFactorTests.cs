@@ -44,6 +44,26 @@ public abstract class WebAuthnSecondFactorTests(DatabaseKind database) : WebAuth
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task ALoginWhoseSessionCannotBeSaved_Answers409_AndTheSameAssertionLogsInOnRetry(ClientKind kind)
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        var (_, id) = await WithKeyAsync(app, kind, key);
+        var client = await PendingMfaAsync(app, kind);
+        var credential = key.Get(await RequestOptionsAsync(client, AuthenticatePath));
+        await FailingInserts.StartAsync(app, "sessions", "NEW.user_id IS NOT NULL");
+
+        var failed = await client.PostAsync(AuthenticatePath, new { credential });
+
+        Assert.Equal(409, failed.StatusCode);
+        Assert.Equal(0, await CounterAsync(app, id)); // the sign count rolled back with the login
+        await FailingInserts.StopAsync(app, "sessions");
+        // The ceremony's challenge rolled back too: the very answer that was refused is still good once.
+        Assert.Equal(200, (await client.PostAsync(AuthenticatePath, new { credential })).StatusCode);
+        Assert.Equal(1, await CounterAsync(app, id));
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task AnotherUsersKey_CannotBeTheSecondFactor(ClientKind kind)
     {
         var app = await StartAsync();
