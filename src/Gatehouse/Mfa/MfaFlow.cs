@@ -37,12 +37,11 @@ public sealed class MfaFlow(
             // allauth's AuthenticationStageAPIView: no such stage pending is a plain 401 with the flows.
             return responses.Unauthenticated(auth);
         }
-        var code = input.Text("code", maxLength: 64);
-        if (!input.IsValid)
+        if (MfaCodeInput.Read(input) is not { Code: var code })
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        return await CompleteAuthenticateAsync(pending, (userId, token) => authenticators.VerifyCodeAsync(userId, code!, token), IncorrectCodeError, ct);
+        return await CompleteAuthenticateAsync(pending, (userId, token) => authenticators.VerifyCodeAsync(userId, code, token), IncorrectCodeError, ct);
     }
 
     /// <summary>The session's pending login when its current stage is mfa_authenticate (and its user is known), else null.</summary>
@@ -115,12 +114,11 @@ public sealed class MfaFlow(
     /// </summary>
     public async Task<ApiResult> ReauthenticateAsync(JsonInput input, CancellationToken ct)
     {
-        var code = input.Text("code", maxLength: 64);
-        if (!input.IsValid)
+        if (MfaCodeInput.Read(input) is not { Code: var code })
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        return await CompleteReauthenticateAsync((userId, token) => authenticators.VerifyCodeAsync(userId, code!, token), IncorrectCodeError, ct);
+        return await CompleteReauthenticateAsync((userId, token) => authenticators.VerifyCodeAsync(userId, code, token), IncorrectCodeError, ct);
     }
 
     /// <summary>mfa_reauthenticate with whatever factor <paramref name="verify"/> checks (WebAuthn's endpoint uses it too).</summary>

@@ -130,8 +130,7 @@ public sealed class MfaTrustFlow(
         {
             return responses.Unauthenticated(auth);
         }
-        var trust = input.Flag("trust", required: false) ?? false;
-        if (!input.IsValid)
+        if (MfaTrustInput.Read(input) is not { Trust: var trust })
         {
             return ApiResult.BadRequest(input.Errors);
         }

@@ -26,8 +26,7 @@ public sealed class LoginByCodeFlow(
 
     public async Task<ApiResult> RequestAsync(JsonInput input, CancellationToken ct)
     {
-        var email = EmailValidation.Read(input);
-        if (!input.IsValid)
+        if (LoginCodeRequestInput.Read(input) is not { Email: var email })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -35,7 +34,7 @@ public sealed class LoginByCodeFlow(
         {
             return ApiResult.Conflict();
         }
-        var normalized = EmailValidation.Normalize(email!);
+        var normalized = EmailValidation.Normalize(email);
         // allauth consumes this limit inside the form, so it surfaces as a field error, not a 429.
         if (!await rateLimiter.TryHitAsync("request_login_code", new(Ip: auth.Ip, Key: normalized), ct))
         {
@@ -68,12 +67,11 @@ public sealed class LoginByCodeFlow(
         {
             return ApiResult.Conflict();
         }
-        var code = input.Text("code", maxLength: 64);
-        if (!input.IsValid)
+        if (LoginCodeConfirmInput.Read(input) is not { Code: var code })
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var check = await challenges.CheckAsync(CodePurposes.LoginByCode, pending.StateOf(FlowIds.LoginByCode).Challenge, code!, _options.LoginByCodeMaxAttempts, consume: true, ct);
+        var check = await challenges.CheckAsync(CodePurposes.LoginByCode, pending.StateOf(FlowIds.LoginByCode).Challenge, code, _options.LoginByCodeMaxAttempts, consume: true, ct);
         if (check == CodeCheck.AlreadyUsed)
         {
             return ApiResult.Conflict();

@@ -21,12 +21,11 @@ public sealed class LoginFlow(
 
     public async Task<ApiResult> LoginAsync(JsonInput input, CancellationToken ct)
     {
-        var (email, username) = ReadIdentifier(input);
-        var password = input.Text("password", maxLength: 4096);
-        if (!input.IsValid)
+        if (LoginInput.Read(input, _options) is not { } login)
         {
             return ApiResult.BadRequest(input.Errors);
         }
+        var (email, username, password) = login;
         if (auth.IsAuthenticated)
         {
             return ApiResult.Conflict();
@@ -47,7 +46,7 @@ public sealed class LoginFlow(
 
         var user = email is not null ? await users.FindForLoginAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
         // An unknown account still costs one hash, so timing does not tell whether it exists.
-        var result = await hasher.VerifyCountedAsync(rateLimiter, failedSubject, password!, user?.PasswordHash, auth.Ip, ct);
+        var result = await hasher.VerifyCountedAsync(rateLimiter, failedSubject, password, user?.PasswordHash, auth.Ip, ct);
         if (user is null || result == PasswordVerificationResult.Failed)
         {
             audit.Record(AuditEvents.LoginFailed, user?.Id);
@@ -68,7 +67,7 @@ public sealed class LoginFlow(
             // Only over the hash this login verified: a reset that committed meanwhile must not be undone by
             // writing the old password back at today's cost.
             var verified = user.PasswordHash;
-            var rehashed = await hasher.HashAsync(password!, auth.Ip, ct);
+            var rehashed = await hasher.HashAsync(password, auth.Ip, ct);
             await db.Users.Where(u => u.Id == user.Id && u.PasswordHash == verified)
                 .ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, rehashed), ct);
         }
@@ -76,23 +75,6 @@ public sealed class LoginFlow(
 
         var method = LoginCompletion.Method("password", time.GetUtcNow(), email: email is null ? null : PrimaryOrGiven(user, email), username: username is null ? null : user.Username);
         return await completion.ProceedAsync(user, [method], signup: false, ct);
-    }
-
-    /// <summary>Reads the login fields the configuration allows; with both, exactly one must be given.</summary>
-    private (string? Email, string? Username) ReadIdentifier(JsonInput input)
-    {
-        if (_options.LoginByEmail && _options.LoginByUsername)
-        {
-            var hasEmail = input.Has("email");
-            var hasUsername = input.Has("username");
-            if (hasEmail == hasUsername)
-            {
-                input.AddError(new ApiError("Invalid login.", ErrorCodes.InvalidLogin));
-                return (null, null);
-            }
-            return hasEmail ? (EmailValidation.Read(input), null) : (null, input.Text("username", maxLength: 150));
-        }
-        return _options.LoginByEmail ? (EmailValidation.Read(input), null) : (null, input.Text("username", maxLength: 150));
     }
 
     private static string PrimaryOrGiven(User user, string email) =>

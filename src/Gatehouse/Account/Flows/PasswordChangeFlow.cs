@@ -35,8 +35,7 @@ public sealed class PasswordChangeFlow(
             return responses.SessionGone();
         }
         var hadPassword = DjangoPasswordHasher.IsUsable(user.PasswordHash);
-        var current = hadPassword ? input.Text("current_password", maxLength: 4096) : null;
-        var newPassword = input.Text("new_password", maxLength: 4096);
+        var (current, newPassword) = PasswordChangeInput.Read(input, hadPassword);
         if (newPassword is not null)
         {
             foreach (var problem in passwordValidator.Validate(newPassword, [("username", user.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]))

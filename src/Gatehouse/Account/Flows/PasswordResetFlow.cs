@@ -31,12 +31,11 @@ public sealed class PasswordResetFlow(
 
     public async Task<ApiResult> RequestAsync(JsonInput input, CancellationToken ct)
     {
-        var email = EmailValidation.Read(input);
-        if (!input.IsValid)
+        if (PasswordResetRequestInput.Read(input) is not { Email: var email })
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var normalized = EmailValidation.Normalize(email!);
+        var normalized = EmailValidation.Normalize(email);
         if (!await rateLimiter.TryHitAsync("reset_password", new(Ip: auth.Ip, Key: normalized), ct))
         {
             return ApiResult.TooManyRequests();
@@ -119,19 +118,18 @@ public sealed class PasswordResetFlow(
         {
             return ApiResult.TooManyRequests();
         }
-        var key = input.Text("key", maxLength: 256);
-        var password = input.Text("password", maxLength: 4096);
-        if (!input.IsValid)
+        if (PasswordResetInput.Read(input) is not { } reset)
         {
             return ApiResult.BadRequest(input.Errors);
         }
+        var (key, password) = reset;
         var (user, error) = await ResolveAsync(key, ct);
         if (error is not null)
         {
             await db.SaveChangesAsync(ct);
             return error;
         }
-        var problems = passwordValidator.Validate(password!, [("username", user!.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]);
+        var problems = passwordValidator.Validate(password, [("username", user!.Username), .. user.EmailAddresses.Select(e => ("email address", (string?)e.Email))]);
         if (problems.Count > 0)
         {
             await db.SaveChangesAsync(ct); // the flow may have moved to its confirmed token
@@ -140,7 +138,7 @@ public sealed class PasswordResetFlow(
         var challenge = auth.PendingAt(time.GetUtcNow().UtcDateTime)?.StateOf(FlowIds.PasswordResetByCode).Challenge;
         // Hashed before the transaction opens: a write transaction held across a (queued) hash would stall
         // every other writer (on SQLite the whole database) for as long as the hash takes.
-        var hash = await hasher.HashAsync(password!, auth.Ip, ct);
+        var hash = await hasher.HashAsync(password, auth.Ip, ct);
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Of two requests racing with one code, only the first uses its challenge up.

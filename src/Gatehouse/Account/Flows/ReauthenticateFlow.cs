@@ -21,8 +21,7 @@ public sealed class ReauthenticateFlow(
         {
             return ApiResult.TooManyRequests();
         }
-        var password = input.Text("password", maxLength: 4096);
-        if (!input.IsValid)
+        if (ReauthenticateInput.Read(input) is not { Password: var password })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -33,7 +32,7 @@ public sealed class ReauthenticateFlow(
             return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
         }
         var hash = await db.Users.Where(u => u.Id == userId).Select(u => u.PasswordHash).FirstOrDefaultAsync(ct);
-        if (await hasher.VerifyCountedAsync(rateLimiter, failedSubject, password!, hash, auth.Ip, ct) == PasswordVerificationResult.Failed)
+        if (await hasher.VerifyCountedAsync(rateLimiter, failedSubject, password, hash, auth.Ip, ct) == PasswordVerificationResult.Failed)
         {
             return ApiResult.BadRequest(new ApiError("Incorrect password.", ErrorCodes.IncorrectPassword, "password"));
         }

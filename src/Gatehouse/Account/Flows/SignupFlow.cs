@@ -21,6 +21,7 @@ public sealed class SignupFlow(
     RateLimiter rateLimiter, LoginCompletion completion, VerificationMails verificationMails, Mailer mailer, CodeChallenges challenges,
     AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
+    private const string UsernameTakenMessage = "A user with that username already exists.";
     private readonly AccountOptions _options = options.Value;
 
     public async Task<ApiResult> SignupAsync(JsonInput input, CancellationToken ct, bool byPasskey = false)
@@ -38,13 +39,10 @@ public sealed class SignupFlow(
             return ApiResult.TooManyRequests();
         }
 
-        var email = _options.SignupEmail ? EmailValidation.Read(input, disposable) : null;
-        var username = _options.SignupUsername ? input.Text("username", maxLength: 150)?.Trim() : null;
-        // A passkey signup has no password field (allauth's SignupForm with by_passkey): the passkey is the credential.
-        var password = byPasskey ? null : input.Text("password", maxLength: 4096);
-        if (username is not null)
+        var (email, username, usernameWellFormed, password) = SignupInput.Read(input, _options, disposable, byPasskey);
+        if (usernameWellFormed && await users.UsernameExistsAsync(username!, ct))
         {
-            await ValidateUsernameAsync(input, username, ct);
+            input.AddError(new ApiError(UsernameTakenMessage, ErrorCodes.UsernameTaken, "username"));
         }
         if (password is not null)
         {
@@ -92,7 +90,7 @@ public sealed class SignupFlow(
                 }
                 if (username is not null)
                 {
-                    return ApiResult.BadRequest(new ApiError("A user with that username already exists.", ErrorCodes.UsernameTaken, "username"));
+                    return ApiResult.BadRequest(new ApiError(UsernameTakenMessage, ErrorCodes.UsernameTaken, "username"));
                 }
                 if (attempt == 3)
                 {
@@ -168,25 +166,5 @@ public sealed class SignupFlow(
         sessions.StartAnonymous(auth, new SessionState { Pending = pending });
         await db.SaveChangesAsync(ct);
         return responses.Unauthenticated(auth);
-    }
-
-    private async Task ValidateUsernameAsync(JsonInput input, string username, CancellationToken ct)
-    {
-        if (username.Length < _options.UsernameMinLength)
-        {
-            input.AddError(new ApiError($"Ensure this value has at least {_options.UsernameMinLength} characters (it has {username.Length}).", ErrorCodes.MinLength, "username"));
-        }
-        else if (!UserDirectory.IsValidUsername(username))
-        {
-            input.AddError(new ApiError(UserDirectory.InvalidUsernameMessage, ErrorCodes.Invalid, "username"));
-        }
-        else if (_options.UsernameBlocklist.Contains(username, StringComparer.OrdinalIgnoreCase))
-        {
-            input.AddError(new ApiError("Username can not be used. Please use other username.", ErrorCodes.UsernameBlocked, "username"));
-        }
-        else if (await users.UsernameExistsAsync(username, ct))
-        {
-            input.AddError(new ApiError("A user with that username already exists.", ErrorCodes.UsernameTaken, "username"));
-        }
     }
 }

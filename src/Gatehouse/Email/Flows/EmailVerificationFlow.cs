@@ -53,8 +53,7 @@ public sealed class EmailVerificationFlow(
 
     public async Task<ApiResult> VerifyAsync(JsonInput input, CancellationToken ct)
     {
-        var key = input.Text("key", maxLength: 256);
-        if (!input.IsValid)
+        if (VerifyEmailInput.Read(input) is not { Key: var key })
         {
             return ApiResult.BadRequest(input.Errors);
         }

@@ -48,8 +48,7 @@ public sealed class ManageEmailFlow(
         {
             return refusal;
         }
-        var email = EmailValidation.Read(input, disposable);
-        if (!input.IsValid)
+        if (AddEmailInput.Read(input, disposable) is not { Email: var email })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -57,7 +56,7 @@ public sealed class ManageEmailFlow(
         {
             return reauthenticate;
         }
-        var normalized = EmailValidation.Normalize(email!);
+        var normalized = EmailValidation.Normalize(email);
         if (user!.EmailAddresses.Any(e => e.EmailNormalized == normalized))
         {
             return ApiResult.BadRequest(new ApiError("This email address is already associated with this account.", ErrorCodes.DuplicateEmail, "email"));
@@ -102,12 +101,11 @@ public sealed class ManageEmailFlow(
         {
             return refusal;
         }
-        var address = FindOwn(user!, input);
-        if (!input.IsValid)
+        if (SelectEmailInput.Read(input, user!) is not { Address: var address })
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        if (address!.Verified || !await SendVerificationAsync(user!, address, VerificationCooldown.Respect, ct))
+        if (address.Verified || !await SendVerificationAsync(user!, address, VerificationCooldown.Respect, ct))
         {
             return new ApiResult(StatusCodes.Status403Forbidden);
         }
@@ -122,17 +120,7 @@ public sealed class ManageEmailFlow(
         {
             return refusal;
         }
-        var address = FindOwn(user!, input);
-        var primary = input.Flag("primary");
-        if (primary == false)
-        {
-            input.AddError(ApiError.Required("primary"));
-        }
-        if (address is { Verified: false } && user!.EmailAddresses.Any(e => e.Verified))
-        {
-            input.AddError(new ApiError("Your primary email address must be verified.", ErrorCodes.UnverifiedPrimaryEmail, "email"));
-        }
-        if (!input.IsValid)
+        if (MarkPrimaryEmailInput.Read(input, user!) is not { Address: var address })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -140,7 +128,7 @@ public sealed class ManageEmailFlow(
         {
             return reauthenticate;
         }
-        if (!address!.IsPrimary)
+        if (!address.IsPrimary)
         {
             // Two steps in one transaction: the database allows one primary per user at every moment.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -170,8 +158,7 @@ public sealed class ManageEmailFlow(
         {
             return refusal;
         }
-        var address = FindOwn(user!, input);
-        if (!input.IsValid)
+        if (SelectEmailInput.Read(input, user!) is not { Address: var address })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -180,7 +167,7 @@ public sealed class ManageEmailFlow(
             return reauthenticate;
         }
         var emailOnlyLogin = _options.LoginByEmail && !_options.LoginByUsername;
-        if ((address!.IsPrimary && (user!.EmailAddresses.Count > 1 || emailOnlyLogin)) || (emailOnlyLogin && user!.EmailAddresses.Count == 1))
+        if ((address.IsPrimary && (user!.EmailAddresses.Count > 1 || emailOnlyLogin)) || (emailOnlyLogin && user!.EmailAddresses.Count == 1))
         {
             return ApiResult.BadRequest(new ApiError("You cannot remove your primary email address.", ErrorCodes.CannotRemovePrimaryEmail, "email"));
         }
@@ -210,22 +197,6 @@ public sealed class ManageEmailFlow(
         }
         sessions.SaveState(auth, state);
         return true;
-    }
-
-    private EmailAddress? FindOwn(User user, JsonInput input)
-    {
-        var email = EmailValidation.Read(input);
-        if (email is null)
-        {
-            return null;
-        }
-        var normalized = EmailValidation.Normalize(email);
-        var address = user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == normalized);
-        if (address is null)
-        {
-            input.AddError(new ApiError("Unknown email address.", ErrorCodes.UnknownEmail, "email"));
-        }
-        return address;
     }
 
     private static ApiResult EmailTaken() =>

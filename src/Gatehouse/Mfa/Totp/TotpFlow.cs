@@ -77,8 +77,7 @@ public sealed class TotpFlow(
         {
             return responses.Unauthenticated(auth);
         }
-        var code = input.Text("code", maxLength: 64);
-        if (!input.IsValid)
+        if (MfaCodeInput.Read(input) is not { Code: var code })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -89,7 +88,7 @@ public sealed class TotpFlow(
         }
         var state = auth.Session!.State;
         var secret = totp.OpenPending(state.Mfa?.TotpSecret, user.Id);
-        if (secret is null || totp.MatchingStep(secret, code!) is not { } step)
+        if (secret is null || totp.MatchingStep(secret, code) is not { } step)
         {
             return IncorrectCode();
         }

@@ -33,8 +33,7 @@ public sealed class WebAuthnFlow(
     SecurityNotices notices, AuditLog audit, RateLimiter rateLimiter, MfaFlow mfa, TimeProvider time)
 {
     private const string ChallengePurpose = CodePurposes.WebAuthn;
-    private const string Credential = "credential";
-    private const int MaxNameLength = 100;
+    private const string Credential = WebAuthnCredentialInput.Field;
 
     private static ApiError IncorrectCode(string? param) => new("Incorrect code.", ErrorCodes.IncorrectCode, param);
 
@@ -64,9 +63,7 @@ public sealed class WebAuthnFlow(
         {
             return new ApiResult(StatusCodes.Status409Conflict, errors: [refused]);
         }
-        var name = input.Text("name", required: false, maxLength: MaxNameLength);
-        var credential = input.JsonObject(Credential);
-        if (!input.IsValid)
+        if (WebAuthnAddInput.Read(input) is not (var name, var credential))
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -74,7 +71,7 @@ public sealed class WebAuthnFlow(
         {
             return reauthenticate;
         }
-        var added = await RegisterAsync(userId, WebAuthnPurposes.Register, name, credential!.Value, ct);
+        var added = await RegisterAsync(userId, WebAuthnPurposes.Register, name, credential, ct);
         if (added is null)
         {
             // allauth raises this from the form's clean(): a non-field error.
@@ -103,8 +100,7 @@ public sealed class WebAuthnFlow(
     public async Task<ApiResult> RenameAsync(JsonInput input, CancellationToken ct)
     {
         var userId = auth.User!.Id;
-        var id = ReadId(input);
-        var name = input.Text("name", maxLength: MaxNameLength);
+        var (id, name) = WebAuthnRenameInput.Read(input);
         Authenticator? authenticator = null;
         if (id is not null)
         {
@@ -137,13 +133,9 @@ public sealed class WebAuthnFlow(
     public async Task<ApiResult> RemoveAsync(JsonInput input, CancellationToken ct)
     {
         var userId = auth.User!.Id;
-        var ids = input.IdList("authenticators", maxCount: 100);
+        var ids = WebAuthnRemoveInput.Read(input).Ids;
         List<Authenticator> found = [];
-        if (ids is { Count: 0 })
-        {
-            input.AddError(ApiError.Required("authenticators"));
-        }
-        else if (ids is not null)
+        if (ids is not null)
         {
             found = await db.Authenticators.Where(a => ids.Contains(a.Id) && a.UserId == userId && a.Type == MfaTypes.WebAuthn).ToListAsync(ct);
             if (ids.FirstOrDefault(i => found.All(a => a.Id != i)) is var unknown && found.Count != ids.Distinct().Count())
@@ -198,14 +190,13 @@ public sealed class WebAuthnFlow(
         {
             return responses.Unauthenticated(auth);
         }
-        var credential = input.JsonObject(Credential);
-        if (!input.IsValid)
+        if (WebAuthnCredentialInput.Read(input) is not { Credential: var credential })
         {
             return ApiResult.BadRequest(input.Errors);
         }
         return await mfa.CompleteAuthenticateAsync(
             pending,
-            async (userId, token) => (await AssertAsync(WebAuthnPurposes.Authenticate, userId, credential!.Value, token, countFailures: false)).Used,
+            async (userId, token) => (await AssertAsync(WebAuthnPurposes.Authenticate, userId, credential, token, countFailures: false)).Used,
             IncorrectCode(Credential),
             ct);
     }
@@ -223,8 +214,7 @@ public sealed class WebAuthnFlow(
 
     public async Task<ApiResult> LoginAsync(JsonInput input, CancellationToken ct)
     {
-        var credential = input.JsonObject(Credential);
-        if (!input.IsValid)
+        if (WebAuthnCredentialInput.Read(input) is not { Credential: var credential })
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -232,7 +222,7 @@ public sealed class WebAuthnFlow(
         {
             return ApiResult.Conflict();
         }
-        var (used, error) = await AssertAsync(WebAuthnPurposes.Login, null, credential!.Value, ct);
+        var (used, error) = await AssertAsync(WebAuthnPurposes.Login, null, credential, ct);
         if (used is null)
         {
             return error!;
@@ -259,12 +249,11 @@ public sealed class WebAuthnFlow(
     public async Task<ApiResult> ReauthenticateAsync(JsonInput input, CancellationToken ct)
     {
         var userId = auth.User!.Id;
-        var credential = input.JsonObject(Credential);
-        if (!input.IsValid)
+        if (WebAuthnCredentialInput.Read(input) is not { Credential: var credential })
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        var (used, error) = await AssertAsync(WebAuthnPurposes.Reauthenticate, userId, credential!.Value, ct);
+        var (used, error) = await AssertAsync(WebAuthnPurposes.Reauthenticate, userId, credential, ct);
         if (used is null)
         {
             return error!;
@@ -295,9 +284,7 @@ public sealed class WebAuthnFlow(
         {
             return ApiResult.Conflict();
         }
-        var name = input.Text("name", required: false, maxLength: MaxNameLength);
-        var credential = input.JsonObject(Credential);
-        if (!input.IsValid)
+        if (WebAuthnAddInput.Read(input) is not (var name, var credential))
         {
             return ApiResult.BadRequest(input.Errors);
         }
@@ -307,7 +294,7 @@ public sealed class WebAuthnFlow(
         {
             return ApiResult.Conflict();
         }
-        var added = await RegisterAsync(userId, WebAuthnPurposes.Signup, name, credential!.Value, ct);
+        var added = await RegisterAsync(userId, WebAuthnPurposes.Signup, name, credential, ct);
         if (added is null)
         {
             return ApiResult.BadRequest(IncorrectCode(null));
@@ -552,8 +539,6 @@ public sealed class WebAuthnFlow(
         Reauthenticated = reauthenticated ? true : null,
         Passwordless = passwordless ? true : null,
     };
-
-    private static long? ReadId(JsonInput input) => input.WholeNumber("id");
 
     /// <summary>allauth's user handle: the user's primary key as text (user_pk_to_url_str), so Django-made passkeys keep working.</summary>
     internal static byte[] UserHandle(long userId) => Encoding.UTF8.GetBytes(userId.ToString(CultureInfo.InvariantCulture));
