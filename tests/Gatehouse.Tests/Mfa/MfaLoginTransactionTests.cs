@@ -78,6 +78,27 @@ public abstract class MfaLoginTransactionTests(DatabaseKind database) : MfaTestB
         Assert.Equal(200, (await browser.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
         Assert.Equal(1, await app.DbAsync(db => db.TrustedBrowserSessions.CountAsync()));
     }
+
+    [Fact]
+    public async Task ALoginThroughATrustThatEndsMeanwhile_Answers409_NotA500()
+    {
+        var app = await StartAsync(TrustOn);
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
+        NextStep(app);
+        var browser = await AtMfaStageAsync(app, ClientKind.Browser);
+        Assert.Equal("mfa_trust", (await browser.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).PendingFlow);
+        Assert.Equal(200, (await browser.PostAsync("auth/2fa/trust", new { trust = true })).StatusCode);
+        Assert.Equal(401, (await browser.DeleteAsync("auth/session")).StatusCode);
+        // The trust ends (say its authenticator is removed elsewhere) after this login found it, before its link is saved.
+        await FailingInserts.BeforeInsertAsync(app, "mfa_trusted_browser_sessions", "1 = 1", "DELETE FROM mfa_trusted_browsers;");
+
+        var failed = await browser.PostAsync("auth/login", new { email = Email, password = Password });
+
+        Assert.Equal(409, failed.StatusCode);
+        // The trigger's delete rolled back with the login (it ran in its transaction), so the trust still serves.
+        await FailingInserts.StopAsync(app, "mfa_trusted_browser_sessions");
+        Assert.Equal(200, (await browser.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+    }
 }
 
 public sealed class SqliteMfaLoginTransactionTests() : MfaLoginTransactionTests(DatabaseKind.Sqlite);
