@@ -18,15 +18,18 @@ public static class DatabaseConflict
     // SQLite primary result codes: the database file or a table is locked by another connection.
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
+    // SQLite's extended code for a foreign key a statement needed that is gone.
+    private const int SqliteForeignKey = 787;
 
     /// <summary>
     /// An update that found its row changed or gone (EF Core's concurrency check), a unique index that a
-    /// concurrent request filled first and the flow did not expect, or PostgreSQL rolling back one side of a
-    /// serialization conflict or a deadlock.
+    /// concurrent request filled first and the flow did not expect, a row the saved change refers to that a
+    /// concurrent request deleted first (a trusted browser ended while a login through it links it), or PostgreSQL
+    /// rolling back one side of a serialization conflict or a deadlock.
     /// </summary>
     public static bool IsLostRace(Exception ex)
     {
-        if (ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && UniqueViolation.Is(update)))
+        if (ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && (UniqueViolation.Is(update) || IsForeignKeyViolation(update))))
         {
             return true;
         }
@@ -35,6 +38,13 @@ public static class DatabaseConflict
 
     /// <summary>SQLite's write lock stayed taken beyond the busy timeout: the server is busy, the request may be retried.</summary>
     public static bool IsBusy(Exception ex) => Find<SqliteException>(ex) is { SqliteErrorCode: SqliteBusy or SqliteLocked };
+
+    private static bool IsForeignKeyViolation(DbUpdateException ex) => ex.InnerException switch
+    {
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode == SqliteForeignKey,
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.ForeignKeyViolation,
+        _ => false,
+    };
 
     private static T? Find<T>(Exception? ex) where T : Exception
     {

@@ -58,6 +58,25 @@ public sealed class DatabaseConflictTests() : ApiTestBase(DatabaseKind.Sqlite)
     }
 
     [Theory]
+    [InlineData(787, true)]  // SQLITE_CONSTRAINT_FOREIGNKEY: a row the change refers to was deleted first
+    [InlineData(2067, true)] // SQLITE_CONSTRAINT_UNIQUE
+    [InlineData(275, false)] // SQLITE_CONSTRAINT_CHECK: a fault, not a race
+    public void SqlitesForeignKeyAndUniqueViolationsOnSave_AreLostRaces(int extendedCode, bool lostRace)
+    {
+        var sqlite = new SqliteException("constraint failed", 19, extendedCode);
+
+        Assert.Equal(lostRace, DatabaseConflict.IsLostRace(new DbUpdateException("save failed", sqlite)));
+    }
+
+    [Fact]
+    public void PostgreSqlsForeignKeyViolationOnSave_IsALostRace()
+    {
+        var postgres = new PostgresException("foreign key violated", "ERROR", "ERROR", "23503");
+
+        Assert.True(DatabaseConflict.IsLostRace(new DbUpdateException("save failed", postgres)));
+    }
+
+    [Theory]
     [InlineData(5, true)]   // SQLITE_BUSY
     [InlineData(6, true)]   // SQLITE_LOCKED
     [InlineData(1, false)]  // SQLITE_ERROR

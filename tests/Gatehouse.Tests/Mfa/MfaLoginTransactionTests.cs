@@ -60,13 +60,7 @@ public abstract class MfaLoginTransactionTests(DatabaseKind database) : MfaTestB
     [Fact]
     public async Task ALoginThroughTrustWhoseLinkCannotBeSaved_Answers409_AndLeavesNoSession()
     {
-        var app = await StartAsync(TrustOn);
-        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
-        NextStep(app);
-        var browser = await AtMfaStageAsync(app, ClientKind.Browser);
-        Assert.Equal("mfa_trust", (await browser.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).PendingFlow);
-        Assert.Equal(200, (await browser.PostAsync("auth/2fa/trust", new { trust = true })).StatusCode);
-        Assert.Equal(401, (await browser.DeleteAsync("auth/session")).StatusCode); // logged out: allauth answers 401 with the flows
+        var (app, browser) = await TrustedAndLoggedOutAsync();
         var sessionsBefore = await app.DbAsync(db => db.Sessions.CountAsync(s => s.UserId != null));
         await FailingInserts.StartAsync(app, "mfa_trusted_browser_sessions");
 
@@ -77,6 +71,34 @@ public abstract class MfaLoginTransactionTests(DatabaseKind database) : MfaTestB
         await FailingInserts.StopAsync(app, "mfa_trusted_browser_sessions");
         Assert.Equal(200, (await browser.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
         Assert.Equal(1, await app.DbAsync(db => db.TrustedBrowserSessions.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ALoginThroughATrustThatEndsMeanwhile_Answers409_NotA500()
+    {
+        var (app, browser) = await TrustedAndLoggedOutAsync();
+        // The trust ends (say its authenticator is removed elsewhere) after this login found it, before its link is saved.
+        await FailingInserts.BeforeInsertAsync(app, "mfa_trusted_browser_sessions", "1 = 1", "DELETE FROM mfa_trusted_browsers;");
+
+        var failed = await browser.PostAsync("auth/login", new { email = Email, password = Password });
+
+        Assert.Equal(409, failed.StatusCode);
+        // The trigger's delete rolled back with the login (it ran in its transaction), so the trust still serves.
+        await FailingInserts.StopAsync(app, "mfa_trusted_browser_sessions");
+        Assert.Equal(200, (await browser.PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+    }
+
+    /// <summary>A browser that trusted itself after MFA and logged out: its next password login goes through the trust.</summary>
+    private async Task<(GatehouseApp App, ApiClient Browser)> TrustedAndLoggedOutAsync()
+    {
+        var app = await StartAsync(TrustOn);
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.Browser);
+        NextStep(app);
+        var browser = await AtMfaStageAsync(app, ClientKind.Browser);
+        Assert.Equal("mfa_trust", (await browser.PostAsync("auth/2fa/authenticate", new { code = TotpCode(app, secret) })).PendingFlow);
+        Assert.Equal(200, (await browser.PostAsync("auth/2fa/trust", new { trust = true })).StatusCode);
+        Assert.Equal(401, (await browser.DeleteAsync("auth/session")).StatusCode); // logged out: allauth answers 401 with the flows
+        return (app, browser);
     }
 }
 
