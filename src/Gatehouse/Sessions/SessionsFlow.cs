@@ -23,19 +23,14 @@ public sealed class SessionsFlow(
 
     public async Task<ApiResult> EndAsync(JsonInput input, CancellationToken ct)
     {
-        var ids = input.IdList("sessions");
-        if (ids is { Count: 0 })
-        {
-            input.AddError(ApiError.Required("sessions"));
-        }
-        if (!input.IsValid)
+        if (EndSessionsInput.Read(input) is not { Ids: var ids })
         {
             return ApiResult.BadRequest(input.Errors);
         }
         var rows = await RowsAsync(ct);
         var known = rows.Select(r => r.Id).ToHashSet();
         // One id that is not this user's fails the whole request: nothing is ended.
-        if (ids!.Where(id => !known.Contains(id)).Select(id => (long?)id).FirstOrDefault() is { } unknown)
+        if (ids.Where(id => !known.Contains(id)).Select(id => (long?)id).FirstOrDefault() is { } unknown)
         {
             return ApiResult.BadRequest(new ApiError(
                 $"Select a valid choice. {unknown.ToString(CultureInfo.InvariantCulture)} is not one of the available choices.", ErrorCodes.InvalidChoice, "sessions"));
@@ -46,15 +41,15 @@ public sealed class SessionsFlow(
         // session here ends every MFA trust that was granted or used in it (mfa_trusted_browser_sessions). First,
         // since deleting the session only drops that link (a plain logout keeps the trust, as allauth's cookie does).
         await db.TrustedBrowsers
-            .Where(t => t.UserId == userId && db.TrustedBrowserSessions.Any(l => l.TrustedBrowserId == t.Id && ids!.Contains(l.SessionId)))
+            .Where(t => t.UserId == userId && db.TrustedBrowserSessions.Any(l => l.TrustedBrowserId == t.Id && ids.Contains(l.SessionId)))
             .ExecuteDeleteAsync(ct);
-        var endsCurrent = ids!.Contains(auth.Session!.Id);
-        var others = ids!.Where(id => id != auth.Session.Id).ToList();
+        var endsCurrent = ids.Contains(auth.Session!.Id);
+        var others = ids.Where(id => id != auth.Session.Id).ToList();
         if (others.Count > 0)
         {
             await db.Sessions.Where(s => s.UserId == userId && others.Contains(s.Id)).ExecuteDeleteAsync(ct);
         }
-        foreach (var id in ids!)
+        foreach (var id in ids)
         {
             audit.Record(AuditEvents.SessionEnded, userId, new { session = id });
         }
@@ -66,7 +61,7 @@ public sealed class SessionsFlow(
             return responses.Unauthenticated(auth);
         }
         await db.SaveChangesAsync(ct);
-        return List(rows.Where(r => !ids!.Contains(r.Id)).ToList());
+        return List(rows.Where(r => !ids.Contains(r.Id)).ToList());
     }
 
     private Task<List<Row>> RowsAsync(CancellationToken ct)

@@ -39,7 +39,7 @@ public sealed partial class RefreshTokenFlow(
     SecretBox box, AuditLog audit, IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenFlow> logger)
 {
     private const string SuccessorPurpose = "tokens.refresh_successor";
-    private const int MaxTokenLength = 128;
+    internal const int MaxTokenLength = 128;
     private readonly TokenOptions _options = options.Value;
 
     /// <summary>The first pair of a session that just logged in (its commit is done); null if the user is gone.</summary>
@@ -68,8 +68,7 @@ public sealed partial class RefreshTokenFlow(
     /// <summary>POST tokens/refresh <c>{"refresh_token"}</c>: 200 <c>{access_token, refresh_token?}</c>.</summary>
     public async Task<ApiResult> RefreshAsync(JsonInput input, CancellationToken ct)
     {
-        var presented = input.Text("refresh_token", maxLength: MaxTokenLength);
-        if (!input.IsValid || presented is null)
+        if (RefreshTokenInput.Read(input) is not { RefreshToken: var presented })
         {
             return ApiResult.BadRequest(input.Errors);
         }
