@@ -32,6 +32,10 @@ public sealed class CookieTokenFlow(
                 w.WriteEndObject();
             });
         }
+        if (_endedBeforeItsTokens)
+        {
+            return EndedBeforeItsTokens();
+        }
         if (auth.Issued is not null && Pending() is not null)
         {
             // dj-rest-auth's answer when verification is mandatory; with enumeration prevention an address that
@@ -55,6 +59,11 @@ public sealed class CookieTokenFlow(
         {
             cookies.ClearPending(http);
             return AccessAnswer(access);
+        }
+        if (_endedBeforeItsTokens)
+        {
+            cookies.ClearPending(http);
+            return EndedBeforeItsTokens();
         }
         if (auth.Issued is { } issued && Pending() is { } pending)
         {
@@ -81,6 +90,11 @@ public sealed class CookieTokenFlow(
         {
             cookies.ClearPending(http);
             return AccessAnswer(access);
+        }
+        if (_endedBeforeItsTokens)
+        {
+            cookies.ClearPending(http);
+            return EndedBeforeItsTokens();
         }
         if (Pending() is null)
         {
@@ -172,11 +186,19 @@ public sealed class CookieTokenFlow(
         var pair = await refresh.IssueFirstAsync(row.Id, userId, row.ExpiresAt, ct);
         if (pair is null)
         {
-            return null; // the session was ended by a concurrent request before its first pair was stored
+            _endedBeforeItsTokens = true; // a concurrent request ended the session before its first pair was stored
+            return null;
         }
         cookies.WritePair(http, pair.AccessToken, pair.RefreshToken);
         return pair.AccessToken;
     }
+
+    // Set by LoggedInAsync: the flow logged in, then lost its session to a concurrent request before the tokens existed.
+    private bool _endedBeforeItsTokens;
+
+    /// <summary>The answer for <see cref="_endedBeforeItsTokens"/>: never a login without its tokens.</summary>
+    private static DrfResult EndedBeforeItsTokens() =>
+        DrfResult.Detail(StatusCodes.Status409Conflict, "The session was ended by a concurrent request before its tokens were issued; log in again.");
 
     private PendingFlow? Pending() => auth.User is null ? auth.Session?.State.Pending : null;
 

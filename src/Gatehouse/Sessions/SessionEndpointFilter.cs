@@ -119,7 +119,18 @@ public sealed partial class SessionEndpointFilter(
         }
         else if (auth.Issued is { } issued && result is ApiResult api)
         {
-            api.TokenMeta = await tokens.PrepareMetaAsync(http, issued);
+            if (await tokens.PrepareMetaAsync(http, issued) is { } meta)
+            {
+                api.TokenMeta = meta;
+            }
+            else
+            {
+                // Logged in, then ended by a concurrent request before its tokens existed: what the client holds is
+                // an ended session, and a 200 without tokens would say otherwise.
+                Log.EndedBeforeItsTokens(logger, http.Request.Method, http.Request.Path.Value ?? "");
+                auth.Issued = null;
+                result = responses.SessionGone();
+            }
         }
         return result;
     }
@@ -186,5 +197,8 @@ public sealed partial class SessionEndpointFilter(
 
         [LoggerMessage(4, LogLevel.Warning, "{Method} {Path} found the database locked beyond its busy timeout; answered 503")]
         public static partial void DatabaseBusy(ILogger logger, string method, string path);
+
+        [LoggerMessage(5, LogLevel.Information, "{Method} {Path} logged in a session that a concurrent request ended before its tokens were issued; answered 410")]
+        public static partial void EndedBeforeItsTokens(ILogger logger, string method, string path);
     }
 }

@@ -27,10 +27,12 @@ public interface ITokenStrategy
 
     /// <summary>
     /// What <c>meta</c> gets for <paramref name="issued"/>, prepared after the flow committed (the JWT strategy
-    /// stores the session's first refresh token here). The default writes <see cref="WriteMeta"/>.
+    /// stores the session's first refresh token here). The default writes <see cref="WriteMeta"/>. Null when the
+    /// session can no longer be handed out (a concurrent request ended it after the flow's commit): the request
+    /// is then answered as for an ended session, never as a login without its tokens.
     /// </summary>
-    ValueTask<Action<Utf8JsonWriter>> PrepareMetaAsync(HttpContext context, IssuedSession issued) =>
-        ValueTask.FromResult<Action<Utf8JsonWriter>>(meta => WriteMeta(meta, issued));
+    ValueTask<Action<Utf8JsonWriter>?> PrepareMetaAsync(HttpContext context, IssuedSession issued) =>
+        ValueTask.FromResult<Action<Utf8JsonWriter>?>(meta => WriteMeta(meta, issued));
 }
 
 /// <summary>The session a valid access token names; <see cref="Session"/> is null when that session has ended.</summary>

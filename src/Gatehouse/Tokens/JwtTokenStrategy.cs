@@ -69,7 +69,7 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLook
         };
     }
 
-    public async ValueTask<Action<Utf8JsonWriter>> PrepareMetaAsync(HttpContext context, IssuedSession issued)
+    public async ValueTask<Action<Utf8JsonWriter>?> PrepareMetaAsync(HttpContext context, IssuedSession issued)
     {
         // allauth's expose_access_token: only for a session that is logged in (a pending flow gets the session token only).
         if (issued.Row.UserId is not { } userId)
@@ -77,15 +77,15 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLook
             return meta => WriteMeta(meta, issued);
         }
         var refresh = context.RequestServices.GetRequiredService<RefreshTokenFlow>();
-        var pair = await refresh.IssueFirstAsync(issued.Row.Id, userId, issued.Row.ExpiresAt, context.RequestAborted);
+        if (await refresh.IssueFirstAsync(issued.Row.Id, userId, issued.Row.ExpiresAt, context.RequestAborted) is not { } pair)
+        {
+            return null; // the session ended (or its user went) between the flow's commit and its first pair
+        }
         return meta =>
         {
             WriteMeta(meta, issued);
-            if (pair is not null)
-            {
-                meta.WriteString("access_token", pair.AccessToken);
-                meta.WriteString("refresh_token", pair.RefreshToken);
-            }
+            meta.WriteString("access_token", pair.AccessToken);
+            meta.WriteString("refresh_token", pair.RefreshToken);
         };
     }
 }

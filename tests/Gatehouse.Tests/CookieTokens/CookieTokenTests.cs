@@ -129,6 +129,25 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     }
 
     [Fact]
+    public async Task Token_WhoseSessionIsEndedBeforeItsTokens_Answers409WithoutCookies()
+    {
+        var app = await StartAsync();
+        await RegisteredAsync(app);
+        using var client = new CookieJwtClient(app);
+        // A concurrent request ends the new session between the login's commit and its first refresh token.
+        await FailingInserts.BeforeInsertAsync(app, "refresh_tokens", "1 = 1", "DELETE FROM sessions WHERE id = NEW.session_id;");
+
+        var login = await client.PostAsync("token/", new { email = Email, password = Password });
+
+        Assert.Equal(409, login.StatusCode);
+        Assert.Null(login.Access);
+        Assert.Null(login.SetCookie("access_token"));
+        Assert.Null(login.SetCookie("refresh_token"));
+        await FailingInserts.StopAsync(app, "refresh_tokens");
+        Assert.Equal(200, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
+    }
+
+    [Fact]
     public async Task Token_OutsideDevelopment_SetsSecureCookies()
     {
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Sessions:CookieSecure"] = null });

@@ -42,6 +42,26 @@ public abstract class JwtStrategyTests(DatabaseKind database) : JwtTestBase(data
     }
 
     [Fact]
+    public async Task ALoginWhoseSessionIsEndedBeforeItsTokens_Answers410_NotALoginWithoutTokens()
+    {
+        var app = await StartAsync();
+        await (await SignedUpAndVerifiedAsync(app, ClientKind.App, Email)).DeleteAsync("auth/session");
+        // A concurrent request (another device ending this session, a password change) lands between the login's
+        // commit and the insert of its first refresh token. (The trigger's delete rolls back with the insert it
+        // fails, so the session row outlives the test's race; without a token nobody can use it.)
+        await FailingInserts.BeforeInsertAsync(app, "refresh_tokens", "1 = 1", "DELETE FROM sessions WHERE id = NEW.session_id;");
+
+        var login = await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password });
+
+        Assert.Equal(410, login.StatusCode);
+        Assert.Null(login.SessionTokenInMeta);
+        Assert.DoesNotContain("access_token", login.Body, StringComparison.Ordinal);
+        Assert.Equal(0, await app.DbAsync(db => db.RefreshTokens.CountAsync()));
+        await FailingInserts.StopAsync(app, "refresh_tokens");
+        Assert.Equal(200, (await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+    }
+
+    [Fact]
     public async Task APendingLogin_CarriesOnlyTheSessionToken_AsAllauthExposesAccessTokensOnceAuthenticated()
     {
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:LoginByCodeEnabled"] = "true" });
