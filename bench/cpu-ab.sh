@@ -7,7 +7,8 @@
 # CPU a request costs moves far less, and running the builds in turn, round after round, exposes both to the
 # same noise. Use it to compare a change on the session check with the commit before it, e.g.
 #   git worktree add /tmp/before HEAD~1 && bench/cpu-ab.sh app 5 before=/tmp/before after=.
-# Needs the .NET SDK, wrk and python3. REBUILD=0 reuses the builds in /tmp/ab/<label>.
+# Needs the .NET SDK, wrk and python3. REBUILD=0 reuses the builds in /tmp/ab/<label>. WARM=<seconds> of load
+# first on each server (default 40): until then the JIT is still tiering the hot path, and its CPU is counted.
 set -euo pipefail
 KIND=$1 REPS=$2; shift 2
 HZ=$(getconf CLK_TCK)
@@ -35,7 +36,7 @@ for spec in "$@"; do
   SCRIPTS=$tree/bench/lua
 done
 export BENCH_LUA=$SCRIPTS BENCH_N=100000
-for label in "${!URLS[@]}"; do wrk -t1 -c32 -d4s -s "$BENCH_LUA/session_$KIND.lua" "${URLS[$label]}" >/dev/null 2>&1; done
+for label in "${!URLS[@]}"; do wrk -t1 -c32 -d"${WARM:-40}s" -s "$BENCH_LUA/session_$KIND.lua" "${URLS[$label]}" >/dev/null 2>&1; done
 : >/tmp/ab/results.txt
 for r in $(seq "$REPS"); do
   for label in "${!URLS[@]}"; do

@@ -6,12 +6,16 @@ as a % of the median), the peak resident memory sampled during the runs, and the
 measured in the same run. Then the targets of issue 4, each met or missed.
 """
 import json
+import os
 import statistics
 import sys
 
 meta_path, records_path, md_path, json_path = sys.argv[1:5]
 meta = json.load(open(meta_path))
 records = [json.loads(line) for line in open(records_path) if line.strip()]
+# Seconds each scenario's warm-up ran until its rate settled (bench/run.sh warm_up); absent in older raw dirs.
+warmups_path = os.path.join(os.path.dirname(records_path), "warmups.jsonl")
+warmups = {r["scenario"]: r for r in (json.loads(line) for line in open(warmups_path) if line.strip())} if os.path.exists(warmups_path) else {}
 
 
 def by(scenario):
@@ -155,7 +159,8 @@ w("")
 w(f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['memory_gb']} GB, {meta['os']} (kernel {meta['kernel']}). "
   f".NET SDK {meta['dotnet']}; {meta['wrk']}; {meta['postgres']}.")
 w(f"Placement: {meta['placement']}. wrk: 1 thread, {meta['connections']} connections (logins {meta['login_connections']}, "
-  f"storm {meta['storm_connections']}, signups {meta['signup_connections']}); {meta['reps']} × {meta['duration_s']} s per scenario after a warm-up.")
+  f"storm {meta['storm_connections']}, signups {meta['signup_connections']}); {meta['reps']} × {meta['duration_s']} s per scenario after a warm-up "
+  "that runs until the runtime's tiering thread is idle and the rate stops rising (seconds per scenario in the table).")
 w(f"Gatehouse: Release, `ASPNETCORE_ENVIRONMENT=Production`, rate limits off, PBKDF2 {meta['hash_iterations']:,} iterations (default). "
   f"SQLite: {meta['sqlite_users']:,} users, {meta['sqlite_sessions_per_client']:,} sessions per client kind, tokens drawn at random.")
 th = [r.get("testhosts", 0) for r in records if "testhosts" in r]
@@ -164,8 +169,14 @@ w(f"Noise: load average at start {', '.join(meta['load_at_start'])}; `testhost` 
   + ("**Other work was running on this 2-core machine: treat absolute numbers as noisy; ratios within one run are more stable.**"
      if (meta['testhosts_at_start'] or (th and max(th))) else "The machine was otherwise idle (no testhost)."))
 w("")
-w("| # | scenario | req/s (median) | spread | p50 ms | p99 ms | peak RSS MB | vs ceiling | non-OK |")
-w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+def warmup_cell(key):
+    if key not in warmups:
+        return "–"
+    return f"{warmups[key]['warmup_s']}" + ("" if warmups[key].get("settled", True) else " (not settled)")
+
+
+w("| # | scenario | req/s (median) | spread | p50 ms | p99 ms | peak RSS MB | vs ceiling | non-OK | warm-up s |")
+w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for key, (num, label, _) in names.items():
     if key not in summary:
         continue
@@ -175,7 +186,7 @@ for key, (num, label, _) in names.items():
     w(f"| {num} | {label} | {fmt(s['rps_median'], 1 if s['rps_median'] < 100 else 0)} | ±{(s['spread_pct'] or 0) / 2:.1f}% "
       f"({fmt(s['rps_min'], 1 if s['rps_min'] < 100 else 0)}–{fmt(s['rps_max'], 1 if s['rps_max'] < 100 else 0)}) | "
       f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['rss_peak_mb']:.0f} | {pct(s['ratio_to_ceiling'])} | "
-      f"{100 * (1 - s['ok_fraction']):.1f}% |")
+      f"{100 * (1 - s['ok_fraction']):.1f}% | {warmup_cell(key)} |")
 w("")
 w("Spread: ± half the min–max range of requests/s over the repetitions, as % of the median (min–max in brackets). "
   "p50/p99: medians over the repetitions of wrk's percentiles. Peak RSS: highest VmRSS sampled every 0.2 s during the runs. "
@@ -215,5 +226,5 @@ for t in targets:
     w(f"| {t['target']} | {t['value']} | {'met' if t['met'] else '**missed**'} |")
 w("")
 open(md_path, "w").write("\n".join(lines))
-json.dump({"meta": meta, "summary": summary, "derived": derived, "targets": targets, "records": records},
+json.dump({"meta": meta, "warmups": warmups, "summary": summary, "derived": derived, "targets": targets, "records": records},
           open(json_path, "w"), indent=1)
