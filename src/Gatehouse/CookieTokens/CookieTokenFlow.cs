@@ -45,7 +45,7 @@ public sealed class CookieTokenFlow(
 
     /// <summary>
     /// POST token/: allauth's login. Logged in: 200 <c>{"access"}</c> with both cookies. A user with a second
-    /// factor is not logged in by this: 403 <c>{"detail": "2FA required"}</c> and the pending login in an HttpOnly
+    /// factor is not logged in by this: 403 <c>{"detail": "2FA required", "code", "types"}</c> and the pending login in an HttpOnly
     /// cookie that only <c>token/2fa/</c> accepts.
     /// </summary>
     public async Task<IResult> TokenAsync(HttpContext http, JsonInput input, LoginFlow login, CancellationToken ct)
@@ -193,7 +193,21 @@ public sealed class CookieTokenFlow(
             case FlowIds.MfaAuthenticate:
                 var lifetime = pending.ExpiresAt - time.GetUtcNow().UtcDateTime;
                 cookies.WritePending(http, issued.Token, lifetime > TimeSpan.Zero ? lifetime : TimeSpan.Zero);
-                return DrfResult.Detail(StatusCodes.Status403Forbidden, "2FA required", ErrorCodes.MfaRequired);
+                // "types" as allauth's pending mfa_authenticate flow lists them, so a client knows what to ask for.
+                var types = MfaAuthenticateStage.TypesOf(pending);
+                return new DrfResult(StatusCodes.Status403Forbidden, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("detail", "2FA required");
+                    w.WriteString("code", ErrorCodes.MfaRequired);
+                    w.WriteStartArray("types");
+                    foreach (var type in types)
+                    {
+                        w.WriteStringValue(type);
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                });
             case FlowIds.VerifyEmail:
                 cookies.ClearPending(http);
                 return DrfResult.Detail(StatusCodes.Status403Forbidden, "E-mail is not verified.", ErrorCodes.EmailNotVerified);

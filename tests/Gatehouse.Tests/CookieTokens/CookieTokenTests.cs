@@ -388,6 +388,8 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
 
         Assert.Equal(403, login.StatusCode);
         Assert.Equal("2FA required", login.Detail);
+        Assert.Equal("mfa_required", login.Code);
+        Assert.Equal(["recovery_codes", "totp"], login.Json.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         Assert.Null(login.SetCookie("access_token"));
         Assert.Null(login.SetCookie("refresh_token"));
         var pending = login.SetCookie("mfa_pending")!.ToLowerInvariant();
