@@ -29,11 +29,12 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:CookieTokens:Enabled"] = "false" });
         using var client = new CookieJwtClient(app);
 
-        foreach (var path in new[] { "register/", "token/", "token/2fa/", "token/refresh/", "logout/" })
+        foreach (var path in new[] { "register/", "token/", "token/2fa/", "token/2fa/webauthn/", "token/refresh/", "logout/" })
         {
             Assert.Equal(404, (await client.PostAsync(path, new { email = Email, password = Password })).StatusCode);
         }
         Assert.Equal(404, (await client.GetAsync("auth-check/")).StatusCode);
+        Assert.Equal(404, (await client.GetAsync("token/2fa/webauthn/")).StatusCode);
     }
 
     [Fact]
@@ -313,6 +314,7 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     [InlineData("token/refresh/")]
     [InlineData("logout/")]
     [InlineData("token/2fa/")]
+    [InlineData("token/2fa/webauthn/")]
     public async Task CookieAuthenticatedEndpoints_WithoutTheCsrfHeaderOrFromAForeignOrigin_Answer403(string path)
     {
         var app = await StartAsync();
