@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gatehouse.Account.Flows;
 using Gatehouse.Http;
 using Gatehouse.Mfa;
+using Gatehouse.Mfa.WebAuthn;
 using Gatehouse.Sessions;
 using Gatehouse.Tokens;
 
@@ -49,8 +50,8 @@ public sealed class CookieTokenFlow(
 
     /// <summary>
     /// POST token/: allauth's login. Logged in: 200 <c>{"access"}</c> with both cookies. A user with a second
-    /// factor is not logged in by this: 403 <c>{"detail": "2FA required"}</c> and the pending login in an HttpOnly
-    /// cookie that only <c>token/2fa/</c> accepts.
+    /// factor is not logged in by this: 403 <c>{"detail": "2FA required", "code", "types"}</c> and the pending login
+    /// in an HttpOnly cookie that only <c>token/2fa/</c> and <c>token/2fa/webauthn/</c> accept.
     /// </summary>
     public async Task<IResult> TokenAsync(HttpContext http, JsonInput input, LoginFlow login, CancellationToken ct)
     {
@@ -78,14 +79,61 @@ public sealed class CookieTokenFlow(
     /// </summary>
     public async Task<IResult> TwoFactorAsync(HttpContext http, JsonInput input, MfaFlow mfa, SessionLookup sessions, CancellationToken ct)
     {
+        if (await ResumePendingAsync(http, mfa, sessions, ct) is { } nothingPending)
+        {
+            return nothingPending;
+        }
+        return await SecondFactorAnswerAsync(http, await mfa.AuthenticateAsync(input, ct), ct);
+    }
+
+    /// <summary>
+    /// GET token/2fa/webauthn/: the request options for a security key to finish the pending login, exactly the
+    /// <c>data</c> of allauth's GET auth/webauthn/authenticate (<c>{"request_options": {"publicKey": ...}}</c>). The
+    /// ceremony waits in the pending login's session; asking again replaces it.
+    /// </summary>
+    public async Task<IResult> WebAuthnOptionsAsync(HttpContext http, WebAuthnFlow webAuthn, MfaFlow mfa, SessionLookup sessions, CancellationToken ct)
+    {
+        if (await ResumePendingAsync(http, mfa, sessions, ct) is { } nothingPending)
+        {
+            return nothingPending;
+        }
+        var result = await webAuthn.BeginAuthenticateAsync(ct);
+        return result is { Status: StatusCodes.Status200OK, Data: { } data } ? new DrfResult(StatusCodes.Status200OK, data) : Translate(result);
+    }
+
+    /// <summary>
+    /// POST token/2fa/webauthn/ <c>{"credential"}</c>: the key's assertion as the second factor, through allauth's
+    /// WebAuthn mfa_authenticate (the same attempt limits and one-transaction completion as a code). 200
+    /// <c>{"access"}</c> with both cookies, as token/2fa/ answers.
+    /// </summary>
+    public async Task<IResult> WebAuthnAsync(HttpContext http, JsonInput input, WebAuthnFlow webAuthn, MfaFlow mfa, SessionLookup sessions, CancellationToken ct)
+    {
+        if (await ResumePendingAsync(http, mfa, sessions, ct) is { } nothingPending)
+        {
+            return nothingPending;
+        }
+        return await SecondFactorAnswerAsync(http, await webAuthn.AuthenticateAsync(input, ct), ct);
+    }
+
+    /// <summary>
+    /// Puts the login the <c>mfa_pending</c> cookie names into this request's context; null when it waits at
+    /// mfa_authenticate, else SimpleJWT's 401 (and the stale cookie cleared).
+    /// </summary>
+    private async Task<IResult?> ResumePendingAsync(HttpContext http, MfaFlow mfa, SessionLookup sessions, CancellationToken ct)
+    {
         var pendingToken = cookies.ReadPending(http.Request);
         auth.Session = pendingToken is null ? null : await sessions.FindAsync(pendingToken, ClientKind.App, ct);
-        if (mfa.PendingAuthenticate() is null)
+        if (mfa.PendingAuthenticate() is not null)
         {
-            cookies.ClearPending(http);
-            return DrfResult.Detail(StatusCodes.Status401Unauthorized, "No login is waiting for a second factor; log in again.", DrfResult.TokenNotValidCode);
+            return null;
         }
-        var result = await mfa.AuthenticateAsync(input, ct);
+        cookies.ClearPending(http);
+        return DrfResult.Detail(StatusCodes.Status401Unauthorized, "No login is waiting for a second factor; log in again.", DrfResult.TokenNotValidCode);
+    }
+
+    /// <summary>The answer of a second factor (any kind): logged in, a later stage, or the refusal in DRF's shape.</summary>
+    private async Task<IResult> SecondFactorAnswerAsync(HttpContext http, ApiResult result, CancellationToken ct)
+    {
         if (await LoggedInAsync(http, ct) is { } access)
         {
             cookies.ClearPending(http);
@@ -203,8 +251,9 @@ public sealed class CookieTokenFlow(
     private PendingFlow? Pending() => auth.User is null ? auth.Session?.State.Pending : null;
 
     /// <summary>
-    /// A login that needs more than the password. The second factor is finished at token/2fa/ with the pending
-    /// login's session token in an HttpOnly cookie (never in the body: script cannot read it). Other stages
+    /// A login that needs more than the password. The second factor is finished at token/2fa/ (a code) or
+    /// token/2fa/webauthn/ (a security key) with the pending login's session token in an HttpOnly cookie (never in
+    /// the body: script cannot read it); <c>"types"</c> says which the user has. Other stages
     /// (an unverified address with mandatory verification, a staff account that must set up MFA) are finished
     /// through the allauth API; the answer names the stage.
     /// </summary>
@@ -215,7 +264,22 @@ public sealed class CookieTokenFlow(
             case FlowIds.MfaAuthenticate:
                 var lifetime = pending.ExpiresAt - time.GetUtcNow().UtcDateTime;
                 cookies.WritePending(http, issued.Token, lifetime > TimeSpan.Zero ? lifetime : TimeSpan.Zero);
-                return DrfResult.Detail(StatusCodes.Status403Forbidden, "2FA required", ErrorCodes.MfaRequired);
+                // "types" as allauth's pending mfa_authenticate flow lists them: a code (totp, recovery_codes) goes
+                // to token/2fa/, a security key (webauthn) to token/2fa/webauthn/.
+                var types = MfaAuthenticateStage.TypesOf(pending);
+                return new DrfResult(StatusCodes.Status403Forbidden, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("detail", "2FA required");
+                    w.WriteString("code", ErrorCodes.MfaRequired);
+                    w.WriteStartArray("types");
+                    foreach (var type in types)
+                    {
+                        w.WriteStringValue(type);
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                });
             case FlowIds.VerifyEmail:
                 cookies.ClearPending(http);
                 return DrfResult.Detail(StatusCodes.Status403Forbidden, "E-mail is not verified.", ErrorCodes.EmailNotVerified);

@@ -1,6 +1,7 @@
 using Gatehouse.Account.Flows;
 using Gatehouse.Http;
 using Gatehouse.Mfa;
+using Gatehouse.Mfa.WebAuthn;
 using Gatehouse.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -12,7 +13,7 @@ namespace Gatehouse.CookieTokens;
 /// <summary>
 /// The SimpleJWT-style cookie endpoints (seeds 003/004) under <see cref="CookieTokenOptions.Prefix"/>, mapped only
 /// when <c>Gatehouse:CookieTokens:Enabled</c> is on: otherwise none of them exists (404). <c>token/2fa/</c> exists
-/// only when MFA is (a supported type).
+/// only when MFA is (a supported type), <c>token/2fa/webauthn/</c> only when "webauthn" is one.
 /// </summary>
 public static class CookieTokensApi
 {
@@ -36,6 +37,14 @@ public static class CookieTokensApi
         {
             cookieAuthenticated.MapPost("token/2fa/", static (HttpContext http, JsonInput input, MfaFlow mfa, SessionLookup sessions, CookieTokenFlow flow, CancellationToken ct) =>
                 flow.TwoFactorAsync(http, input, mfa, sessions, ct));
+        }
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<Configuration.MfaOptions>>().Value.Supports(Configuration.MfaTypes.WebAuthn))
+        {
+            // A security key as the second factor. GET is a safe method, so only the POST needs the CSRF pair.
+            cookieAuthenticated.MapGet("token/2fa/webauthn/", static (HttpContext http, WebAuthnFlow webAuthn, MfaFlow mfa, SessionLookup sessions, CookieTokenFlow flow, CancellationToken ct) =>
+                flow.WebAuthnOptionsAsync(http, webAuthn, mfa, sessions, ct));
+            cookieAuthenticated.MapPost("token/2fa/webauthn/", static (HttpContext http, JsonInput input, WebAuthnFlow webAuthn, MfaFlow mfa, SessionLookup sessions, CookieTokenFlow flow, CancellationToken ct) =>
+                flow.WebAuthnAsync(http, input, webAuthn, mfa, sessions, ct));
         }
         cookieAuthenticated.MapPost("token/refresh/", static (HttpContext http, CookieTokenFlow flow, CancellationToken ct) => flow.RefreshAsync(http, ct));
         cookieAuthenticated.MapPost("logout/", static (HttpContext http, LogoutFlow logout, CookieTokenFlow flow, CancellationToken ct) =>

@@ -24,6 +24,8 @@ public sealed class ApiResult : IResult, IStatusCodeHttpResult
     public int Status { get; }
     /// <summary>The errors the answer carries (the cookie endpoints restate them in DRF's shape).</summary>
     public IReadOnlyList<ApiError> Errors => _errors ?? [];
+    /// <summary>Writes the answer's <c>data</c> member's value, if it has one (the cookie endpoints answer it bare).</summary>
+    public Action<Utf8JsonWriter>? Data => _data;
     int? IStatusCodeHttpResult.StatusCode => Status;
     public AuthenticatedFlag IsAuthenticated { get; init; } = AuthenticatedFlag.Absent;
     /// <summary>App clients only: the token strategy's members for a session the request created or rotated.</summary>

@@ -55,15 +55,19 @@ public sealed class MfaAuthenticateStage(
     public void WritePendingDetails(Utf8JsonWriter writer, PendingFlow pending)
     {
         writer.WriteStartArray(TypesKey);
-        if (pending.StageStates.TryGetValue(Id, out var state) && state.Extra?.TryGetValue(TypesKey, out var types) == true)
+        foreach (var type in TypesOf(pending))
         {
-            foreach (var type in types.EnumerateArray())
-            {
-                writer.WriteStringValue(type.GetString());
-            }
+            writer.WriteStringValue(type);
         }
         writer.WriteEndArray();
     }
+
+    /// <summary>The authenticator types this pending login may finish mfa_authenticate with (fixed when the stage began).</summary>
+    public static IReadOnlyList<string> TypesOf(PendingFlow pending) =>
+        pending.StageStates.TryGetValue(FlowIds.MfaAuthenticate, out var state) && state.Extra?.TryGetValue(TypesKey, out var types) == true &&
+        types.ValueKind == JsonValueKind.Array
+            ? types.EnumerateArray().Select(t => t.GetString()).OfType<string>().ToList()
+            : [];
 
     /// <summary>
     /// The supported authenticator types <paramref name="userId"/> has, in allauth's order

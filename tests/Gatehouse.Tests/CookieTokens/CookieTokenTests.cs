@@ -29,11 +29,12 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:CookieTokens:Enabled"] = "false" });
         using var client = new CookieJwtClient(app);
 
-        foreach (var path in new[] { "register/", "token/", "token/2fa/", "token/refresh/", "logout/" })
+        foreach (var path in new[] { "register/", "token/", "token/2fa/", "token/2fa/webauthn/", "token/refresh/", "logout/" })
         {
             Assert.Equal(404, (await client.PostAsync(path, new { email = Email, password = Password })).StatusCode);
         }
         Assert.Equal(404, (await client.GetAsync("auth-check/")).StatusCode);
+        Assert.Equal(404, (await client.GetAsync("token/2fa/webauthn/")).StatusCode);
     }
 
     [Fact]
@@ -332,6 +333,7 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     [InlineData("token/refresh/")]
     [InlineData("logout/")]
     [InlineData("token/2fa/")]
+    [InlineData("token/2fa/webauthn/")]
     public async Task CookieAuthenticatedEndpoints_WithoutTheCsrfHeaderOrFromAForeignOrigin_Answer403(string path)
     {
         var app = await StartAsync();
@@ -407,6 +409,8 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
 
         Assert.Equal(403, login.StatusCode);
         Assert.Equal("2FA required", login.Detail);
+        Assert.Equal("mfa_required", login.Code);
+        Assert.Equal(["recovery_codes", "totp"], login.Json.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         Assert.Null(login.SetCookie("access_token"));
         Assert.Null(login.SetCookie("refresh_token"));
         var pending = login.SetCookie("mfa_pending")!.ToLowerInvariant();
