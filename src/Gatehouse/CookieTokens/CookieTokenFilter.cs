@@ -11,6 +11,12 @@ namespace Gatehouse.CookieTokens;
 public sealed class CookieAuthenticatedMetadata;
 
 /// <summary>
+/// A GET that changes state (token/2fa/webauthn/ replaces the pending login's ceremony): it needs the CSRF pair like
+/// a POST, or a cross-site navigation could replace the options a user is answering and burn their attempts.
+/// </summary>
+public sealed class CsrfOnSafeMethodsMetadata;
+
+/// <summary>
 /// Runs around every cookie endpoint, as <see cref="SessionEndpointFilter"/> runs around allauth's: fills the
 /// request's <see cref="AuthContext"/> for the account flows (an app-kind session, since the session token itself is
 /// never handed out, only tokens derived from it), checks CSRF, answers a body that is not JSON, a lost race and a
@@ -79,12 +85,13 @@ public sealed partial class CookieTokenFilter(AuthContext auth, Csrf csrf, Clien
     /// </summary>
     private DrfResult? CheckCsrf(HttpContext http)
     {
-        var reason = csrf.Check(http);
+        var metadata = http.GetEndpoint()?.Metadata;
+        var reason = csrf.Check(http, safeMethodsToo: metadata?.GetMetadata<CsrfOnSafeMethodsMetadata>() is not null);
         if (reason is null)
         {
             return null;
         }
-        var needsPair = http.GetEndpoint()?.Metadata.GetMetadata<CookieAuthenticatedMetadata>() is not null;
+        var needsPair = metadata?.GetMetadata<CookieAuthenticatedMetadata>() is not null;
         if (!needsPair && !csrf.IsForeignOrigin(http))
         {
             return null;

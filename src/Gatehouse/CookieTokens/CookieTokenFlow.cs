@@ -97,6 +97,10 @@ public sealed class CookieTokenFlow(
         {
             return nothingPending;
         }
+        if (NoSecurityKey(mfa) is { } noKey)
+        {
+            return noKey;
+        }
         var result = await webAuthn.BeginAuthenticateAsync(ct);
         return result is { Status: StatusCodes.Status200OK, Data: { } data } ? new DrfResult(StatusCodes.Status200OK, data) : Translate(result);
     }
@@ -111,6 +115,10 @@ public sealed class CookieTokenFlow(
         if (await ResumePendingAsync(http, mfa, sessions, ct) is { } nothingPending)
         {
             return nothingPending;
+        }
+        if (NoSecurityKey(mfa) is { } noKey)
+        {
+            return noKey;
         }
         return await SecondFactorAnswerAsync(http, await webAuthn.AuthenticateAsync(input, ct), ct);
     }
@@ -130,6 +138,15 @@ public sealed class CookieTokenFlow(
         cookies.ClearPending(http);
         return DrfResult.Detail(StatusCodes.Status401Unauthorized, "No login is waiting for a second factor; log in again.", DrfResult.TokenNotValidCode);
     }
+
+    /// <summary>
+    /// A pending login whose user has no security key is refused before any ceremony is stored: nothing could pass it,
+    /// and each one would write the session and a challenge row for whoever knows the password.
+    /// </summary>
+    private static DrfResult? NoSecurityKey(MfaFlow mfa) =>
+        mfa.PendingAuthenticate() is { } pending && MfaAuthenticateStage.TypesOf(pending).Contains(Configuration.MfaTypes.WebAuthn)
+            ? null
+            : DrfResult.Detail(StatusCodes.Status400BadRequest, "This account has no security key; finish the login with a code at token/2fa/.", ErrorCodes.Invalid);
 
     /// <summary>The answer of a second factor (any kind): logged in, a later stage, or the refusal in DRF's shape.</summary>
     private async Task<IResult> SecondFactorAnswerAsync(HttpContext http, ApiResult result, CancellationToken ct)

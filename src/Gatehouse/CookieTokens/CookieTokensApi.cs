@@ -40,9 +40,10 @@ public static class CookieTokensApi
         }
         if (endpoints.ServiceProvider.GetRequiredService<IOptions<Configuration.MfaOptions>>().Value.Supports(Configuration.MfaTypes.WebAuthn))
         {
-            // A security key as the second factor. GET is a safe method, so only the POST needs the CSRF pair.
+            // A security key as the second factor. The GET starts a ceremony (it replaces the one waiting), so it
+            // needs the CSRF pair as the POST does.
             cookieAuthenticated.MapGet("token/2fa/webauthn/", static (HttpContext http, WebAuthnFlow webAuthn, MfaFlow mfa, SessionLookup sessions, CookieTokenFlow flow, CancellationToken ct) =>
-                flow.WebAuthnOptionsAsync(http, webAuthn, mfa, sessions, ct));
+                flow.WebAuthnOptionsAsync(http, webAuthn, mfa, sessions, ct)).WithMetadata(new CsrfOnSafeMethodsMetadata());
             cookieAuthenticated.MapPost("token/2fa/webauthn/", static (HttpContext http, JsonInput input, WebAuthnFlow webAuthn, MfaFlow mfa, SessionLookup sessions, CookieTokenFlow flow, CancellationToken ct) =>
                 flow.WebAuthnAsync(http, input, webAuthn, mfa, sessions, ct));
         }

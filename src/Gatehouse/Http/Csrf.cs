@@ -21,11 +21,14 @@ public sealed class Csrf(IOptions<SessionOptions> sessionOptions, IOptions<HttpO
     public static bool IsUnsafe(string method) =>
         !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method));
 
-    /// <summary>Null when the request passes; otherwise the reason (kept for logs, never sent to the client).</summary>
-    public string? Check(HttpContext context)
+    /// <summary>
+    /// Null when the request passes; otherwise the reason (kept for logs, never sent to the client).
+    /// <paramref name="safeMethodsToo"/>: for a GET that changes state (one that starts a ceremony).
+    /// </summary>
+    public string? Check(HttpContext context, bool safeMethodsToo = false)
     {
         var request = context.Request;
-        if (!IsUnsafe(request.Method))
+        if (!safeMethodsToo && !IsUnsafe(request.Method))
         {
             return null;
         }

@@ -119,7 +119,20 @@ public sealed partial class SessionEndpointFilter(
         }
         else if (auth.Issued is { } issued && result is ApiResult api)
         {
-            if (await tokens.PrepareMetaAsync(http, issued) is { } meta)
+            Action<System.Text.Json.Utf8JsonWriter>? meta;
+            try
+            {
+                meta = await tokens.PrepareMetaAsync(http, issued);
+            }
+            catch (Exception ex) when (DatabaseConflict.IsBusy(ex))
+            {
+                // The flow committed, its tokens could not be stored: no half-issued session goes out.
+                Log.DatabaseBusy(logger, http.Request.Method, http.Request.Path.Value ?? "");
+                auth.Issued = null;
+                http.Response.Headers.RetryAfter = "1";
+                return ApiResult.ServiceUnavailable();
+            }
+            if (meta is not null)
             {
                 api.TokenMeta = meta;
             }

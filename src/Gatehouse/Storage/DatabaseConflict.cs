@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Gatehouse.Storage.Entities;
 using Npgsql;
 
 namespace Gatehouse.Storage;
@@ -24,12 +25,13 @@ public static class DatabaseConflict
     /// <summary>
     /// An update that found its row changed or gone (EF Core's concurrency check), a unique index that a
     /// concurrent request filled first and the flow did not expect, a row the saved change refers to that a
-    /// concurrent request deleted first (a trusted browser ended while a login through it links it), or PostgreSQL
+    /// concurrent request deleted first (only for the link rows a race can orphan: a trusted browser ended while a
+    /// login through it links it; any other foreign key is a bug and stays a 500 with its stack trace), or PostgreSQL
     /// rolling back one side of a serialization conflict or a deadlock.
     /// </summary>
     public static bool IsLostRace(Exception ex)
     {
-        if (ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && (UniqueViolation.Is(update) || IsForeignKeyViolation(update))))
+        if (ex is DbUpdateConcurrencyException || (ex is DbUpdateException update && (UniqueViolation.Is(update) || IsOrphanedLink(update))))
         {
             return true;
         }
@@ -39,7 +41,12 @@ public static class DatabaseConflict
     /// <summary>SQLite's write lock stayed taken beyond the busy timeout: the server is busy, the request may be retried.</summary>
     public static bool IsBusy(Exception ex) => Find<SqliteException>(ex) is { SqliteErrorCode: SqliteBusy or SqliteLocked };
 
-    private static bool IsForeignKeyViolation(DbUpdateException ex) => ex.InnerException switch
+    /// <summary>A foreign key gone at save time, in a save that inserts a row a concurrent delete can orphan (EF names the batch's entries).</summary>
+    private static bool IsOrphanedLink(DbUpdateException ex) =>
+        IsForeignKeyViolation(ex) && ex.Entries.Any(e => e.Entity is TrustedBrowserSession or RefreshToken);
+
+    /// <summary>A foreign key a saved row needs is gone (SQLite's extended code, PostgreSQL's SQLSTATE 23503).</summary>
+    public static bool IsForeignKeyViolation(DbUpdateException ex) => ex.InnerException switch
     {
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode == SqliteForeignKey,
         PostgresException pg => pg.SqlState == PostgresErrorCodes.ForeignKeyViolation,

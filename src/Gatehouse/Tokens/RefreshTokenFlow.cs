@@ -56,9 +56,10 @@ public sealed partial class RefreshTokenFlow(
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException ex) when (DatabaseConflict.IsForeignKeyViolation(ex))
         {
             // The session was ended by a concurrent request (its foreign key is gone): no pair for a dead session.
+            // Anything else (SQLite busy) propagates: the caller answers it as "retry", never as an ended session.
             db.ChangeTracker.Clear();
             return null;
         }
@@ -140,7 +141,7 @@ public sealed partial class RefreshTokenFlow(
             {
                 await db.SaveChangesAsync(ct);
             }
-            catch (DbUpdateException)
+            catch (DbUpdateException ex) when (DatabaseConflict.IsForeignKeyViolation(ex))
             {
                 // The session was deleted meanwhile (its foreign key is gone): the family ended.
                 db.ChangeTracker.Clear();

@@ -58,7 +58,7 @@ public sealed class DatabaseConflictTests() : ApiTestBase(DatabaseKind.Sqlite)
     }
 
     [Theory]
-    [InlineData(787, true)]  // SQLITE_CONSTRAINT_FOREIGNKEY: a row the change refers to was deleted first
+    [InlineData(787, false)] // SQLITE_CONSTRAINT_FOREIGNKEY outside a link row's save: a bug (the trust race is MfaLoginTransactionTests')
     [InlineData(2067, true)] // SQLITE_CONSTRAINT_UNIQUE
     [InlineData(275, false)] // SQLITE_CONSTRAINT_CHECK: a fault, not a race
     public void SqlitesForeignKeyAndUniqueViolationsOnSave_AreLostRaces(int extendedCode, bool lostRace)
@@ -69,11 +69,17 @@ public sealed class DatabaseConflictTests() : ApiTestBase(DatabaseKind.Sqlite)
     }
 
     [Fact]
-    public void PostgreSqlsForeignKeyViolationOnSave_IsALostRace()
+    public void AForeignKeyViolation_OnASaveWithoutALinkRow_IsAFault_NotALostRace()
     {
+        // Only a save that inserts a row a concurrent delete can orphan (a trust link, a refresh token) lost a race;
+        // any other missing foreign key is a bug, and a 409 "try again" would hide it behind retries.
         var postgres = new PostgresException("foreign key violated", "ERROR", "ERROR", "23503");
+        var sqlite = new SqliteException("constraint failed", 19, 787);
 
-        Assert.True(DatabaseConflict.IsLostRace(new DbUpdateException("save failed", postgres)));
+        Assert.False(DatabaseConflict.IsLostRace(new DbUpdateException("save failed", postgres)));
+        Assert.False(DatabaseConflict.IsLostRace(new DbUpdateException("save failed", sqlite)));
+        Assert.True(DatabaseConflict.IsForeignKeyViolation(new DbUpdateException("save failed", postgres)));
+        Assert.True(DatabaseConflict.IsForeignKeyViolation(new DbUpdateException("save failed", sqlite)));
     }
 
     [Theory]

@@ -43,8 +43,9 @@ public sealed class CookieJwtClient : IDisposable
     public Task<CookieJwtResponse> PostAsync(string path, object? body = null, bool csrf = true, IDictionary<string, string>? headers = null) =>
         SendAsync(HttpMethod.Post, Prefix + path, body, csrf, headers);
 
-    public Task<CookieJwtResponse> GetAsync(string path, IDictionary<string, string>? headers = null) =>
-        SendAsync(HttpMethod.Get, Prefix + path, null, csrf: false, headers);
+    /// <summary><paramref name="csrf"/>: send the pair as the SPA does (token/2fa/webauthn/'s GET needs it).</summary>
+    public Task<CookieJwtResponse> GetAsync(string path, IDictionary<string, string>? headers = null, bool csrf = false) =>
+        SendAsync(HttpMethod.Get, Prefix + path, null, csrf, headers);
 
     public async Task<CookieJwtResponse> SendAsync(HttpMethod method, string url, object? body, bool csrf, IDictionary<string, string>? headers = null)
     {

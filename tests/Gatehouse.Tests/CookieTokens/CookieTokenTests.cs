@@ -430,6 +430,27 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     }
 
     [Fact]
+    public async Task TheSecurityKeyRoute_ForAUserWithoutAKey_Answers400_AndStoresNoCeremony()
+    {
+        var app = await StartAsync();
+        var (_, secret, _) = await TotpUserAsync(app, ClientKind.App);
+        using var client = new CookieJwtClient(app);
+        var login = await client.PostAsync("token/", new { email = Email, password = Password });
+        var challengesBefore = await app.DbAsync(db => db.CodeChallenges.CountAsync());
+
+        var options = await client.GetAsync("token/2fa/webauthn/", csrf: true);
+        var assertion = await client.PostAsync("token/2fa/webauthn/", new { credential = new { id = "AAAA" } });
+        NextStep(app);
+        var code = await client.PostAsync("token/2fa/", new { code = TotpCode(app, secret) });
+
+        Assert.Equal(["recovery_codes", "totp"], login.Json.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(400, options.StatusCode);
+        Assert.Equal(400, assertion.StatusCode);
+        Assert.Equal(challengesBefore, await app.DbAsync(db => db.CodeChallenges.CountAsync()));
+        Assert.Equal(200, code.StatusCode); // no attempt was taken: the code still finishes the login
+    }
+
+    [Fact]
     public async Task TwoFactor_WithoutAPendingLogin_Answers401_AndARecoveryCodeAlsoFinishes()
     {
         var app = await StartAsync();

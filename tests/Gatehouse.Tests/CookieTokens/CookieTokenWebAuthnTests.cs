@@ -29,7 +29,7 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
         using var client = new CookieJwtClient(app);
 
         var login = await client.PostAsync("token/", new { email = Email, password = Password });
-        var options = await client.GetAsync(KeyPath);
+        var options = await client.GetAsync(KeyPath, csrf: true);
         var requestOptions = options.Json.GetProperty("request_options");
         var done = await client.PostAsync(KeyPath, new { credential = key.Get(requestOptions) });
         var check = await client.GetAsync("auth-check/");
@@ -69,7 +69,7 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
         await WithKeyAsync(app, ClientKind.App, otherKey, OtherEmail);
         using var client = new CookieJwtClient(app);
         Assert.Equal(403, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
-        var requestOptions = (await client.GetAsync(KeyPath)).Json.GetProperty("request_options");
+        var requestOptions = (await client.GetAsync(KeyPath, csrf: true)).Json.GetProperty("request_options");
 
         var tampered = JsonNode.Parse(key.Get(requestOptions).GetRawText())!;
         var signature = SoftwareAuthenticator.FromBase64Url(tampered["response"]!["signature"]!.GetValue<string>());
@@ -108,12 +108,12 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
         using var client = new CookieJwtClient(app);
         await client.GetAsync("auth-check/"); // the csrftoken cookie
 
-        var options = await client.GetAsync(KeyPath);
+        var options = await client.GetAsync(KeyPath, csrf: true);
         var post = await client.PostAsync(KeyPath, new { credential = new { id = key.CredentialIdText } });
         client.SetCookie("mfa_pending", "not-a-session", PendingPath);
-        var unknown = await client.GetAsync(KeyPath);
+        var unknown = await client.GetAsync(KeyPath, csrf: true);
         Assert.Equal(403, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
-        var requestOptions = (await client.GetAsync(KeyPath)).Json.GetProperty("request_options");
+        var requestOptions = (await client.GetAsync(KeyPath, csrf: true)).Json.GetProperty("request_options");
         Assert.Equal(200, (await client.PostAsync(KeyPath, new { credential = key.Get(requestOptions) })).StatusCode);
         var replayed = await client.PostAsync(KeyPath, new { credential = key.Get(requestOptions) });
 
@@ -132,7 +132,7 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
         await WithKeyAsync(app, ClientKind.App, key);
         using var client = new CookieJwtClient(app);
         Assert.Equal(403, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
-        var requestOptions = (await client.GetAsync(KeyPath)).Json.GetProperty("request_options");
+        var requestOptions = (await client.GetAsync(KeyPath, csrf: true)).Json.GetProperty("request_options");
 
         var withoutHeader = await client.PostAsync(KeyPath, new { credential = key.Get(requestOptions) }, csrf: false);
         var foreign = await client.PostAsync(KeyPath, new { credential = key.Get(requestOptions) },
@@ -147,6 +147,25 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
     }
 
     [Fact]
+    public async Task TheOptionsGet_WithoutTheCsrfHeader_IsRefused_AndCannotReplaceTheCeremonyBeingAnswered()
+    {
+        var app = await StartAsync();
+        using var key = new SoftwareAuthenticator();
+        await WithKeyAsync(app, ClientKind.App, key);
+        using var client = new CookieJwtClient(app);
+        Assert.Equal(403, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
+        var requestOptions = (await client.GetAsync(KeyPath, csrf: true)).Json.GetProperty("request_options");
+
+        // What a cross-site navigation can send: the cookies, no header.
+        var crossSite = await client.GetAsync(KeyPath);
+        var done = await client.PostAsync(KeyPath, new { credential = key.Get(requestOptions) });
+
+        Assert.Equal(403, crossSite.StatusCode);
+        Assert.Equal("csrf_failed", crossSite.Code);
+        Assert.Equal(200, done.StatusCode);
+    }
+
+    [Fact]
     public async Task AfterTooManyWrongAssertions_ThePendingLoginEnds()
     {
         var app = await StartAsync();
@@ -154,7 +173,7 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
         await WithKeyAsync(app, ClientKind.App, key);
         using var client = new CookieJwtClient(app);
         Assert.Equal(403, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
-        var requestOptions = (await client.GetAsync(KeyPath)).Json.GetProperty("request_options");
+        var requestOptions = (await client.GetAsync(KeyPath, csrf: true)).Json.GetProperty("request_options");
 
         var answers = new List<int>();
         for (var i = 0; i < 6; i++)
@@ -181,7 +200,7 @@ public abstract class CookieTokenWebAuthnTests(DatabaseKind database) : WebAuthn
         using var client = new CookieJwtClient(app);
         await client.GetAsync("auth-check/");
 
-        Assert.Equal(404, (await client.GetAsync(KeyPath)).StatusCode);
+        Assert.Equal(404, (await client.GetAsync(KeyPath, csrf: true)).StatusCode);
         Assert.Equal(404, (await client.PostAsync(KeyPath, new { credential = new { } })).StatusCode);
         Assert.Equal(401, (await client.PostAsync("token/2fa/", new { code = "123456" })).StatusCode);
     }
