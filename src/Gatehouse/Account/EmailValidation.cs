@@ -6,8 +6,6 @@ namespace Gatehouse.Account;
 /// <summary>Email syntax as Django's EmailValidator accepts it (dot-atom or quoted local part, a dotted domain or localhost).</summary>
 public static partial class EmailValidation
 {
-    public const string InvalidMessage = "Enter a valid email address.";
-
     public static bool IsValid(string email)
     {
         if (email.Length > 254 || email.Any(char.IsControl))
@@ -31,19 +29,19 @@ public static partial class EmailValidation
     /// </summary>
     public static string? Read(JsonInput input, Security.DisposableEmailDomains? disposable = null)
     {
-        var email = input.Text("email", invalidMessage: InvalidMessage, maxLength: 254)?.Trim();
+        var email = input.Text("email", invalidMessage: ApiErrors.InvalidEmailMessage, maxLength: 254)?.Trim();
         if (email is null)
         {
             return null;
         }
         if (!IsValid(email))
         {
-            input.AddError(new ApiError(InvalidMessage, ErrorCodes.Invalid, "email"));
+            input.AddError(ApiErrors.InvalidEmail("email"));
             return null;
         }
         if (disposable?.IsDisposable(email) == true)
         {
-            input.AddError(new ApiError("Disposable email addresses are not accepted.", ErrorCodes.DisposableEmail, "email"));
+            input.AddError(ApiErrors.DisposableEmail("email"));
             return null;
         }
         return email;

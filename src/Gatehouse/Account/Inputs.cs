@@ -26,8 +26,6 @@ internal static class AccountFields
 /// <summary>POST auth/login: an email or a username, as the configuration allows, and the password.</summary>
 public sealed record LoginInput(string? Email, string? Username, string Password)
 {
-    public const string InvalidLoginMessage = "Invalid login.";
-
     public static LoginInput? Read(JsonInput input, AccountOptions options)
     {
         var (email, username) = ReadIdentifier(input, options);
@@ -43,7 +41,7 @@ public sealed record LoginInput(string? Email, string? Username, string Password
             var hasEmail = input.Has("email");
             if (hasEmail == input.Has("username"))
             {
-                input.AddError(new ApiError(InvalidLoginMessage, ErrorCodes.InvalidLogin));
+                input.AddError(ApiErrors.InvalidLogin());
                 return (null, null);
             }
             return hasEmail ? (EmailValidation.Read(input), null) : (null, ReadUsername(input));
@@ -61,8 +59,6 @@ public sealed record LoginInput(string? Email, string? Username, string Password
 /// </summary>
 public sealed record SignupInput(string? Email, string? Username, bool UsernameWellFormed, string? Password)
 {
-    public const string BlockedUsernameMessage = "Username can not be used. Please use other username.";
-
     /// <param name="byPasskey">A passkey signup has no password field (allauth's SignupForm with by_passkey).</param>
     public static SignupInput Read(JsonInput input, AccountOptions options, DisposableEmailDomains disposable, bool byPasskey)
     {
@@ -78,17 +74,17 @@ public sealed record SignupInput(string? Email, string? Username, bool UsernameW
     {
         if (username.Length < options.UsernameMinLength)
         {
-            input.AddError(new ApiError($"Ensure this value has at least {options.UsernameMinLength} characters (it has {username.Length}).", ErrorCodes.MinLength, "username"));
+            input.AddError(ApiErrors.MinLength(options.UsernameMinLength, username.Length, "username"));
             return false;
         }
         if (!UserDirectory.IsValidUsername(username))
         {
-            input.AddError(new ApiError(UserDirectory.InvalidUsernameMessage, ErrorCodes.Invalid, "username"));
+            input.AddError(ApiErrors.InvalidUsername("username"));
             return false;
         }
         if (options.UsernameBlocklist.Contains(username, StringComparer.OrdinalIgnoreCase))
         {
-            input.AddError(new ApiError(BlockedUsernameMessage, ErrorCodes.UsernameBlocked, "username"));
+            input.AddError(ApiErrors.UsernameBlocked("username"));
             return false;
         }
         return true;

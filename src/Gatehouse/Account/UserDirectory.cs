@@ -122,9 +122,6 @@ public sealed partial class UserDirectory(GatehouseDbContext db)
     /// <summary>Django's UnicodeUsernameValidator: letters, digits and @ . + - _.</summary>
     public static bool IsValidUsername(string username) => UsernameChars().IsMatch(username);
 
-    public const string InvalidUsernameMessage =
-        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
-
     [GeneratedRegex(@"^[\w.@+-]+\z")]
     private static partial Regex UsernameChars();
 

@@ -35,8 +35,6 @@ public sealed record AddEmailInput(string Email)
 /// <summary>PUT (resend verification) and DELETE account/email: one of the user's own addresses.</summary>
 public sealed record SelectEmailInput(EmailAddress Address)
 {
-    public const string UnknownEmailMessage = "Unknown email address.";
-
     public static SelectEmailInput? Read(JsonInput input, User user)
     {
         var address = ReadOwn(input, user);
@@ -54,7 +52,7 @@ public sealed record SelectEmailInput(EmailAddress Address)
         var address = user.EmailAddresses.FirstOrDefault(e => e.EmailNormalized == normalized);
         if (address is null)
         {
-            input.AddError(new ApiError(UnknownEmailMessage, ErrorCodes.UnknownEmail, "email"));
+            input.AddError(ApiErrors.UnknownOwnEmail("email"));
         }
         return address;
     }
@@ -63,8 +61,6 @@ public sealed record SelectEmailInput(EmailAddress Address)
 /// <summary>PATCH account/email: one of the user's addresses and <c>"primary": true</c>.</summary>
 public sealed record MarkPrimaryEmailInput(EmailAddress Address)
 {
-    public const string UnverifiedPrimaryMessage = "Your primary email address must be verified.";
-
     public static MarkPrimaryEmailInput? Read(JsonInput input, User user)
     {
         var address = SelectEmailInput.ReadOwn(input, user);
@@ -76,7 +72,7 @@ public sealed record MarkPrimaryEmailInput(EmailAddress Address)
         // Once any address is proven, an unproven one cannot take over as primary.
         if (address is { Verified: false } && user.EmailAddresses.Any(e => e.Verified))
         {
-            input.AddError(new ApiError(UnverifiedPrimaryMessage, ErrorCodes.UnverifiedPrimaryEmail, "email"));
+            input.AddError(ApiErrors.UnverifiedPrimaryEmail("email"));
         }
         return input.IsValid ? new MarkPrimaryEmailInput(address!) : null;
     }

@@ -87,9 +87,10 @@ public sealed class Mailer
     /// header is the client's to choose, so anything that is not a plausible host name is not used.
     /// </summary>
     private static string RequestHost(HostString? header) =>
-        header is { HasValue: true } host && host.Value.Length <= MaxHostLength && Uri.CheckHostName(host.Host) != UriHostNameType.Unknown
-            ? host.Value
-            : "localhost";
+        header is { } host && IsPlausibleHost(host) ? host.Value! : "localhost";
+
+    private static bool IsPlausibleHost(HostString host) =>
+        host.HasValue && host.Value.Length <= MaxHostLength && Uri.CheckHostName(host.Host) != UriHostNameType.Unknown;
 
     /// <summary>
     /// Tells the owner of an address that has no account that someone tried to use it, instead of
@@ -114,8 +115,15 @@ public sealed class Mailer
         {
             return path;
         }
-        var request = _http.HttpContext?.Request;
-        var origin = _frontend.BaseUrl?.TrimEnd('/') ?? (request is null ? "http://localhost" : $"{request.Scheme}://{request.Host}");
+        var origin = _frontend.BaseUrl?.TrimEnd('/') ?? RequestOrigin(_http.HttpContext?.Request);
         return origin + (path.StartsWith('/') ? path : "/" + path);
     }
+
+    /// <summary>
+    /// The request's scheme and host as a link's origin (Development only). The host goes through the site name's
+    /// check, falling back to localhost as it does: a client-chosen Host that is overlong or no host name must not
+    /// become the origin of a link in a genuine mail.
+    /// </summary>
+    private static string RequestOrigin(HttpRequest? request) =>
+        request is null ? "http://localhost" : $"{request.Scheme}://{(IsPlausibleHost(request.Host) ? request.Host.ToString() : "localhost")}";
 }

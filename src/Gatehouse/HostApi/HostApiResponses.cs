@@ -54,7 +54,7 @@ internal static class HostApiResponses
                 errors: [new ApiError("Incorrect authentication credentials.", ErrorCodes.AuthenticationFailed)]),
             // The cookie was there but could not be used without the CSRF pair: say so, a SPA can fix that.
             { CsrfRefused: true } => new ApiResult(StatusCodes.Status403Forbidden,
-                errors: [new ApiError("CSRF verification failed. Request aborted.", ErrorCodes.CsrfFailed)]),
+                errors: [ApiErrors.CsrfFailed()]),
             { Dead: true } => new ApiResult(StatusCodes.Status401Unauthorized,
                 errors: [new ApiError("Incorrect authentication credentials.", ErrorCodes.AuthenticationFailed)]),
             _ => new ApiResult(StatusCodes.Status401Unauthorized,

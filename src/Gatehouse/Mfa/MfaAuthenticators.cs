@@ -28,7 +28,7 @@ public sealed class MfaAuthenticators(
     /// </summary>
     public async Task<ApiError?> CannotAddAsync(long userId, CancellationToken ct) =>
         await db.EmailAddresses.AnyAsync(e => e.UserId == userId && !e.Verified, ct)
-            ? new ApiError("You cannot activate two-factor authentication until you have verified your email address.", ErrorCodes.UnverifiedEmail)
+            ? ApiErrors.UnverifiedEmail()
             : null;
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed class MfaFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        return await CompleteAuthenticateAsync(pending, (userId, token) => authenticators.VerifyCodeAsync(userId, code, token), IncorrectCodeError, ct);
+        return await CompleteAuthenticateAsync(pending, (userId, token) => authenticators.VerifyCodeAsync(userId, code, token), ApiErrors.IncorrectCode("code"), ct);
     }
 
     /// <summary>The session's pending login when its current stage is mfa_authenticate (and its user is known), else null.</summary>
@@ -73,7 +73,7 @@ public sealed class MfaFlow(
             sessions.SaveState(auth, new SessionState());
             audit.Record(AuditEvents.MfaFailed, userId, new { reason = "too_many_attempts" });
             await db.SaveChangesAsync(ct);
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
+            return ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts(refusal.Param));
         }
         // The stage's attempts end one pending login; this per-user count (allauth's login_failed under
         // mfa-auth-user-<id>) bounds guesses across logins, which an attacker who knows the password can restart
@@ -81,7 +81,7 @@ public sealed class MfaFlow(
         var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (!await rateLimiter.TryHitAsync("login_failed", subject, ct))
         {
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
+            return ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts(refusal.Param));
         }
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var used = await verify(userId, ct);
@@ -118,7 +118,7 @@ public sealed class MfaFlow(
         {
             return ApiResult.BadRequest(input.Errors);
         }
-        return await CompleteReauthenticateAsync((userId, token) => authenticators.VerifyCodeAsync(userId, code, token), IncorrectCodeError, ct);
+        return await CompleteReauthenticateAsync((userId, token) => authenticators.VerifyCodeAsync(userId, code, token), ApiErrors.IncorrectCode("code"), ct);
     }
 
     /// <summary>mfa_reauthenticate with whatever factor <paramref name="verify"/> checks (WebAuthn's endpoint uses it too).</summary>
@@ -129,7 +129,7 @@ public sealed class MfaFlow(
         var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (!await rateLimiter.TryHitAsync("login_failed", subject, ct))
         {
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, refusal.Param));
+            return ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts(refusal.Param));
         }
         var used = await verify(user.Id, ct);
         if (used is null)
@@ -185,6 +185,4 @@ public sealed class MfaFlow(
     }
 
     private static string? PrimaryEmail(User user) => user.EmailAddresses.FirstOrDefault(e => e.IsPrimary)?.Email;
-
-    private static readonly ApiError IncorrectCodeError = new("Incorrect code.", ErrorCodes.IncorrectCode, "code");
 }

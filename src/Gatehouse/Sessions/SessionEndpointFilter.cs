@@ -40,7 +40,7 @@ public sealed partial class SessionEndpointFilter(
         {
             Log.CsrfRejected(logger, reason);
             csrf.WriteCookie(http, rotate: false);
-            return ApiResult.Forbidden(new ApiError("CSRF verification failed. Request aborted.", ErrorCodes.CsrfFailed));
+            return ApiResult.Forbidden(ApiErrors.CsrfFailed());
         }
 
         if (endpoint?.Metadata.GetMetadata<NoSessionMetadata>() is null)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gatehouse.Audit;
 using Gatehouse.Http;
 using Gatehouse.Storage;
@@ -32,8 +31,7 @@ public sealed class SessionsFlow(
         // One id that is not this user's fails the whole request: nothing is ended.
         if (ids.Where(id => !known.Contains(id)).Select(id => (long?)id).FirstOrDefault() is { } unknown)
         {
-            return ApiResult.BadRequest(new ApiError(
-                $"Select a valid choice. {unknown.ToString(CultureInfo.InvariantCulture)} is not one of the available choices.", ErrorCodes.InvalidChoice, "sessions"));
+            return ApiResult.BadRequest(ApiErrors.InvalidChoiceInList(unknown, "sessions"));
         }
 
         var userId = auth.User!.Id;

@@ -78,7 +78,7 @@ public sealed partial class RefreshTokenFlow(
         {
             RefreshFailure.None => Answer(outcome.AccessToken!, outcome.RefreshToken),
             RefreshFailure.Reused => new ApiResult(StatusCodes.Status401Unauthorized, errors:
-                [new ApiError("The refresh token was already used; its session has ended.", ErrorCodes.RefreshTokenReused, "refresh_token")]),
+                [ApiErrors.RefreshTokenReused("refresh_token")]),
             _ => InvalidToken(),
         };
     }
@@ -253,7 +253,7 @@ public sealed partial class RefreshTokenFlow(
 
     /// <summary>allauth answers 400 with no errors; ours carries its code (allauth's <c>invalid_token</c>).</summary>
     private static ApiResult InvalidToken() =>
-        ApiResult.BadRequest(new ApiError("Invalid token.", ErrorCodes.InvalidToken, "refresh_token"));
+        ApiResult.BadRequest(ApiErrors.InvalidToken("refresh_token"));
 
     private sealed record SealedPair(string A, string R);
 

@@ -51,6 +51,39 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task AHostHeaderThatIsNoPlausibleHost_DoesNotGoIntoTheMailLink_InDevelopment(ClientKind kind)
+    {
+        // Development without BaseUrl: links are joined to the request's host, which the client chooses. A host the
+        // site name would refuse must not become the link's origin either (a phishing link in a genuine mail).
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            [GatehouseApp.EnvironmentSetting] = "Development",
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+        });
+        var hosts = new[]
+        {
+            string.Join('.', Enumerable.Repeat(new string('a', 60), 16)) + ".example", // ~1,000 characters
+            "-evil.example", // no DNS name: a label cannot start with a hyphen
+        };
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            var client = app.Client(kind);
+            var email = $"user{i}@example.com";
+            using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
+            {
+                Content = new StringContent($$"""{"email":"{{email}}","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Host = hosts[i];
+            var signup = await client.SendRawAsync(request);
+
+            Assert.Equal(401, signup.StatusCode);
+            var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(email));
+            Assert.StartsWith("http://localhost/", mail.FirstUrl(), StringComparison.Ordinal);
+            Assert.DoesNotContain(hosts[i], mail.TextBody, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task AbsoluteTemplate_IsUsedAsGiven_WithTheKeyPercentEncoded(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?>

@@ -38,12 +38,12 @@ public sealed class LoginByCodeFlow(
         // allauth consumes this limit inside the form, so it surfaces as a field error, not a 429.
         if (!await rateLimiter.TryHitAsync("request_login_code", new(Ip: auth.Ip, Key: normalized), ct))
         {
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, "email"));
+            return ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts("email"));
         }
         var user = await users.FindForLoginAsync(normalized, ct);
         if (user is null && !_options.PreventEnumeration)
         {
-            return ApiResult.BadRequest(new ApiError("The email address is not assigned to any user account.", ErrorCodes.UnknownEmail, "email"));
+            return ApiResult.BadRequest(ApiErrors.UnknownEmail("email"));
         }
 
         var pending = new PendingFlow
@@ -83,7 +83,7 @@ public sealed class LoginByCodeFlow(
                 sessions.SaveState(auth, new SessionState());
                 await db.SaveChangesAsync(ct);
             }
-            return ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "code"));
+            return ApiResult.BadRequest(ApiErrors.IncorrectCode("code"));
         }
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var user = await users.FindByIdAsync(pending.UserId.Value, ct);

@@ -41,7 +41,7 @@ public sealed class LoginFlow(
         var failedSubject = new RateLimitSubject(Ip: auth.Ip, Key: key);
         if (!await rateLimiter.TryHitAsync("login_failed", failedSubject, ct))
         {
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
+            return ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts());
         }
 
         var user = email is not null ? await users.FindForLoginAsync(email, ct) : await users.FindByUsernameAsync(username!, ct);
@@ -52,8 +52,8 @@ public sealed class LoginFlow(
             audit.Record(AuditEvents.LoginFailed, user?.Id);
             await db.SaveChangesAsync(ct);
             return email is not null
-                ? ApiResult.BadRequest(new ApiError("The email address and/or password you specified are not correct.", ErrorCodes.EmailPasswordMismatch, "password"))
-                : ApiResult.BadRequest(new ApiError("The username and/or password you specified are not correct.", ErrorCodes.UsernamePasswordMismatch, "password"));
+                ? ApiResult.BadRequest(ApiErrors.EmailPasswordMismatch("password"))
+                : ApiResult.BadRequest(ApiErrors.UsernamePasswordMismatch("password"));
         }
         if (!user.IsActive)
         {

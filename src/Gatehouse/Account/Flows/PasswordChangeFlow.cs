@@ -45,7 +45,7 @@ public sealed class PasswordChangeFlow(
         }
         if (current is not null && await hasher.VerifyAsync(current, user.PasswordHash, auth.Ip, ct) == PasswordVerificationResult.Failed)
         {
-            input.AddError(new ApiError("Please type your current password.", ErrorCodes.EnterCurrentPassword, "current_password"));
+            input.AddError(ApiErrors.EnterCurrentPassword("current_password"));
         }
         if (!input.IsValid)
         {

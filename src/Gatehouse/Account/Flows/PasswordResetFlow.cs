@@ -43,7 +43,7 @@ public sealed class PasswordResetFlow(
         var user = await users.FindForLoginAsync(normalized, ct);
         if (user is null && !_options.PreventEnumeration)
         {
-            return ApiResult.BadRequest(new ApiError("The email address is not assigned to any user account.", ErrorCodes.UnknownEmail, "email"));
+            return ApiResult.BadRequest(ApiErrors.UnknownEmail("email"));
         }
         if (_options.PasswordResetByCodeEnabled && auth.IsAuthenticated)
         {
@@ -151,7 +151,7 @@ public sealed class PasswordResetFlow(
         var consumed = await mailKeys.ConsumeAllAsync(KeyPurposes.PasswordReset, user.Id, normalizedEmail: null, ct);
         if (consumed == 0 && !_options.PasswordResetByCodeEnabled)
         {
-            return ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
+            return ApiResult.BadRequest(ApiErrors.InvalidPasswordReset("key"));
         }
         user.PasswordHash = hash;
         var now = time.GetUtcNow().UtcDateTime;
@@ -215,7 +215,7 @@ public sealed class PasswordResetFlow(
                 {
                     sessions.SaveState(auth, new SessionState());
                 }
-                return (null, ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key")));
+                return (null, ApiResult.BadRequest(ApiErrors.IncorrectCode("key")));
             }
             if (!state.Confirmed)
             {
@@ -233,7 +233,7 @@ public sealed class PasswordResetFlow(
             return owner is { IsActive: true } ? (owner, null) : (null, ApiResult.Conflict());
         }
 
-        var invalid = ApiResult.BadRequest(new ApiError("The password reset token was invalid.", ErrorCodes.InvalidPasswordReset, "key"));
+        var invalid = ApiResult.BadRequest(ApiErrors.InvalidPasswordReset("key"));
         var record = await mailKeys.FindLiveAsync(KeyPurposes.PasswordReset, key, ct);
         var user = record is null ? null : await users.FindByIdAsync(record.UserId, ct);
         // The key was mailed to one address: it is void once that address left the account.

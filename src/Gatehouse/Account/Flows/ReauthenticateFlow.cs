@@ -29,12 +29,12 @@ public sealed class ReauthenticateFlow(
         var failedSubject = new RateLimitSubject(Ip: auth.Ip, Key: "reauthenticate:" + userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (!await rateLimiter.TryHitAsync("login_failed", failedSubject, ct))
         {
-            return ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts));
+            return ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts());
         }
         var hash = await db.Users.Where(u => u.Id == userId).Select(u => u.PasswordHash).FirstOrDefaultAsync(ct);
         if (await hasher.VerifyCountedAsync(rateLimiter, failedSubject, password, hash, auth.Ip, ct) == PasswordVerificationResult.Failed)
         {
-            return ApiResult.BadRequest(new ApiError("Incorrect password.", ErrorCodes.IncorrectPassword, "password"));
+            return ApiResult.BadRequest(ApiErrors.IncorrectPassword("password"));
         }
         await rateLimiter.UndoHitAsync("login_failed", failedSubject, ct);
         var state = auth.Session!.State;

@@ -21,7 +21,6 @@ public sealed class SignupFlow(
     RateLimiter rateLimiter, LoginCompletion completion, VerificationMails verificationMails, Mailer mailer, CodeChallenges challenges,
     AuditLog audit, TimeProvider time, IOptions<AccountOptions> options)
 {
-    private const string UsernameTakenMessage = "A user with that username already exists.";
     private readonly AccountOptions _options = options.Value;
 
     public async Task<ApiResult> SignupAsync(JsonInput input, CancellationToken ct, bool byPasskey = false)
@@ -42,7 +41,7 @@ public sealed class SignupFlow(
         var (email, username, usernameWellFormed, password) = SignupInput.Read(input, _options, disposable, byPasskey);
         if (usernameWellFormed && await users.UsernameExistsAsync(username!, ct))
         {
-            input.AddError(new ApiError(UsernameTakenMessage, ErrorCodes.UsernameTaken, "username"));
+            input.AddError(ApiErrors.UsernameTaken("username"));
         }
         if (password is not null)
         {
@@ -90,7 +89,7 @@ public sealed class SignupFlow(
                 }
                 if (username is not null)
                 {
-                    return ApiResult.BadRequest(new ApiError(UsernameTakenMessage, ErrorCodes.UsernameTaken, "username"));
+                    return ApiResult.BadRequest(ApiErrors.UsernameTaken("username"));
                 }
                 if (attempt == 3)
                 {
@@ -141,7 +140,7 @@ public sealed class SignupFlow(
     {
         if (!_options.PreventEnumeration || _options.EmailVerification != EmailVerificationMode.Mandatory)
         {
-            return ApiResult.BadRequest(new ApiError("A user is already registered with this email address.", ErrorCodes.EmailTaken, "email"));
+            return ApiResult.BadRequest(ApiErrors.EmailTaken("email"));
         }
         var normalized = EmailValidation.Normalize(email);
         mailer.Enqueue(normalized, "account_already_exists", new()

@@ -193,7 +193,7 @@ public sealed class EmailVerificationFlow(
             return owner is null || ownAddress is null ? (null, ApiResult.Conflict()) : (new Target(owner, ownAddress, null), null);
         }
 
-        var invalid = ApiResult.BadRequest(new ApiError("Invalid or expired key.", ErrorCodes.InvalidOrExpiredKey, "key"));
+        var invalid = ApiResult.BadRequest(ApiErrors.InvalidOrExpiredKey("key"));
         var record = await mailKeys.FindLiveAsync(KeyPurposes.EmailVerification, key, ct);
         if (record is null)
         {
@@ -213,7 +213,7 @@ public sealed class EmailVerificationFlow(
         return (new Target(user, address, record), null);
     }
 
-    private static ApiResult IncorrectCode() => ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "key"));
+    private static ApiResult IncorrectCode() => ApiResult.BadRequest(ApiErrors.IncorrectCode("key"));
 
     /// <summary>No attempts left: the logged-in verification, or the whole pending login, is over.</summary>
     private void EndCodeProcess(bool loggedIn)

@@ -59,7 +59,7 @@ public sealed class ManageEmailFlow(
         var normalized = EmailValidation.Normalize(email);
         if (user!.EmailAddresses.Any(e => e.EmailNormalized == normalized))
         {
-            return ApiResult.BadRequest(new ApiError("This email address is already associated with this account.", ErrorCodes.DuplicateEmail, "email"));
+            return ApiResult.BadRequest(ApiErrors.DuplicateEmail("email"));
         }
         // allauth (with enumeration prevention) lets the address be added unverified and fails at
         // verification; addresses are unique in our database, so it is refused here instead.
@@ -69,7 +69,7 @@ public sealed class ManageEmailFlow(
         }
         if (_options.MaxEmailAddresses is { } max && user.EmailAddresses.Count >= max)
         {
-            return ApiResult.BadRequest(new ApiError($"You cannot add more than {max} email addresses.", ErrorCodes.MaxEmailAddresses, "email"));
+            return ApiResult.BadRequest(ApiErrors.MaxEmailAddresses(max, "email"));
         }
         var address = new EmailAddress
         {
@@ -169,7 +169,7 @@ public sealed class ManageEmailFlow(
         var emailOnlyLogin = _options.LoginByEmail && !_options.LoginByUsername;
         if ((address.IsPrimary && (user!.EmailAddresses.Count > 1 || emailOnlyLogin)) || (emailOnlyLogin && user!.EmailAddresses.Count == 1))
         {
-            return ApiResult.BadRequest(new ApiError("You cannot remove your primary email address.", ErrorCodes.CannotRemovePrimaryEmail, "email"));
+            return ApiResult.BadRequest(ApiErrors.CannotRemovePrimaryEmail("email"));
         }
         user!.EmailAddresses.Remove(address);
         db.EmailAddresses.Remove(address);
@@ -200,7 +200,7 @@ public sealed class ManageEmailFlow(
     }
 
     private static ApiResult EmailTaken() =>
-        ApiResult.BadRequest(new ApiError("A user is already registered with this email address.", ErrorCodes.EmailTaken, "email"));
+        ApiResult.BadRequest(ApiErrors.EmailTaken("email"));
 
     private static ApiResult List(User user)
     {

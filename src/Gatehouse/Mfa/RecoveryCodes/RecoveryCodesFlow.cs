@@ -50,8 +50,7 @@ public sealed class RecoveryCodesFlow(
         // allauth's GenerateRecoveryCodesForm.clean: recovery codes back up another authenticator.
         if (!await db.Authenticators.AnyAsync(a => a.UserId == user.Id && a.Type != MfaTypes.RecoveryCodes, ct))
         {
-            return ApiResult.BadRequest(new ApiError(
-                "You cannot generate recovery codes without having two-factor authentication enabled.", ErrorCodes.CannotGenerateRecoveryCodes));
+            return ApiResult.BadRequest(ApiErrors.CannotGenerateRecoveryCodes());
         }
         if (await responses.RequireRecentAuthenticationAsync(auth, ct) is { } reauthenticate)
         {

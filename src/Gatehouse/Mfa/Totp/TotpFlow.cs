@@ -160,5 +160,5 @@ public sealed class TotpFlow(
         };
     }
 
-    private static ApiResult IncorrectCode() => ApiResult.BadRequest(new ApiError("Incorrect code.", ErrorCodes.IncorrectCode, "code"));
+    private static ApiResult IncorrectCode() => ApiResult.BadRequest(ApiErrors.IncorrectCode("code"));
 }

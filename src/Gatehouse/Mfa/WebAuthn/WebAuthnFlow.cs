@@ -35,8 +35,6 @@ public sealed class WebAuthnFlow(
     private const string ChallengePurpose = CodePurposes.WebAuthn;
     private const string Credential = WebAuthnCredentialInput.Field;
 
-    private static ApiError IncorrectCode(string? param) => new("Incorrect code.", ErrorCodes.IncorrectCode, param);
-
     // ---- account/authenticators/webauthn: list-independent management (allauth's ManageWebAuthnView) ----
 
     /// <summary>GET: creation options for a new credential; <c>?passwordless</c> asks for a passkey (resident key, user verification).</summary>
@@ -75,7 +73,7 @@ public sealed class WebAuthnFlow(
         if (added is null)
         {
             // allauth raises this from the form's clean(): a non-field error.
-            return ApiResult.BadRequest(IncorrectCode(null));
+            return ApiResult.BadRequest(ApiErrors.IncorrectCode(null));
         }
         var user = (await users.FindByIdAsync(userId, ct))!;
         notices.Send(PrimaryEmail(user), SecurityNoticeTemplates.WebAuthnAdded);
@@ -107,7 +105,7 @@ public sealed class WebAuthnFlow(
             authenticator = await db.Authenticators.FirstOrDefaultAsync(a => a.Id == id && a.UserId == userId && a.Type == MfaTypes.WebAuthn, ct);
             if (authenticator is null)
             {
-                input.AddError(new ApiError("Select a valid choice. That choice is not one of the available choices.", ErrorCodes.InvalidChoice, "id"));
+                input.AddError(ApiErrors.InvalidChoice("id"));
             }
         }
         if (!input.IsValid)
@@ -121,7 +119,7 @@ public sealed class WebAuthnFlow(
         var data = WebAuthnData.Parse(authenticator!.Data);
         if (data is null)
         {
-            return ApiResult.BadRequest(new ApiError("Select a valid choice. That choice is not one of the available choices.", ErrorCodes.InvalidChoice, "id"));
+            return ApiResult.BadRequest(ApiErrors.InvalidChoice("id"));
         }
         data.Name = name!;
         authenticator.Data = data.Serialize();
@@ -140,8 +138,7 @@ public sealed class WebAuthnFlow(
             found = await db.Authenticators.Where(a => ids.Contains(a.Id) && a.UserId == userId && a.Type == MfaTypes.WebAuthn).ToListAsync(ct);
             if (ids.FirstOrDefault(i => found.All(a => a.Id != i)) is var unknown && found.Count != ids.Distinct().Count())
             {
-                input.AddError(new ApiError(
-                    $"Select a valid choice. {unknown.ToString(CultureInfo.InvariantCulture)} is not one of the available choices.", ErrorCodes.InvalidChoice, "authenticators"));
+                input.AddError(ApiErrors.InvalidChoiceInList(unknown, "authenticators"));
             }
         }
         if (!input.IsValid)
@@ -197,7 +194,7 @@ public sealed class WebAuthnFlow(
         return await mfa.CompleteAuthenticateAsync(
             pending,
             async (userId, token) => (await AssertAsync(WebAuthnPurposes.Authenticate, userId, credential, token, countFailures: false)).Used,
-            IncorrectCode(Credential),
+            ApiErrors.IncorrectCode(Credential),
             ct);
     }
 
@@ -297,7 +294,7 @@ public sealed class WebAuthnFlow(
         var added = await RegisterAsync(userId, WebAuthnPurposes.Signup, name, credential, ct);
         if (added is null)
         {
-            return ApiResult.BadRequest(IncorrectCode(null));
+            return ApiResult.BadRequest(ApiErrors.IncorrectCode(null));
         }
         // allauth's signup_authenticator: no notice mail and no recovery codes at signup.
         return await completion.CompleteStageAsync(FlowIds.MfaSignupWebAuthn, user, pending, ct);
@@ -441,7 +438,7 @@ public sealed class WebAuthnFlow(
         var raw = rp.ParseAssertion(credential);
         if (raw is null || Ceremony(purpose, userId) is not { } ceremony)
         {
-            return (null, ApiResult.BadRequest(IncorrectCode(Credential)));
+            return (null, ApiResult.BadRequest(ApiErrors.IncorrectCode(Credential)));
         }
         var credentialId = Base64Url(raw.RawId);
         var query = db.Authenticators.AsNoTracking().Where(a => a.Type == MfaTypes.WebAuthn && a.CredentialId == credentialId);
@@ -452,7 +449,7 @@ public sealed class WebAuthnFlow(
         else if (raw.Response.UserHandle is not { Length: > 0 })
         {
             // A passkey (discoverable credential) always answers with its user handle; one without is no passkey login.
-            return (null, ApiResult.BadRequest(IncorrectCode(Credential)));
+            return (null, ApiResult.BadRequest(ApiErrors.IncorrectCode(Credential)));
         }
         var stored = await query.FirstOrDefaultAsync(ct);
         var owner = stored?.UserId ?? userId;
@@ -460,7 +457,7 @@ public sealed class WebAuthnFlow(
         var subject = new RateLimitSubject(Ip: auth.Ip, Key: "mfa-auth-user-" + (owner?.ToString(CultureInfo.InvariantCulture) ?? "unknown"));
         if (countFailures && !await rateLimiter.TryHitAsync("login_failed", subject, ct))
         {
-            return (null, ApiResult.BadRequest(new ApiError("Too many failed login attempts. Try again later.", ErrorCodes.TooManyLoginAttempts, Credential)));
+            return (null, ApiResult.BadRequest(ApiErrors.TooManyLoginAttempts(Credential)));
         }
         var data = stored is null ? null : WebAuthnData.Parse(stored.Data);
         if (stored is null || data is null)
@@ -475,7 +472,7 @@ public sealed class WebAuthnFlow(
         }
         if (!await challenges.ConsumeAsync(ChallengePurpose, ceremony.Challenge, ct))
         {
-            return (null, ApiResult.BadRequest(IncorrectCode(Credential))); // replayed beside its first use
+            return (null, ApiResult.BadRequest(ApiErrors.IncorrectCode(Credential))); // replayed beside its first use
         }
         // W3C 7.2 step 21: the counter must grow unless both are zero (authenticators without a counter).
         // Conditional on the value verified against, so two uses of one counter value cannot both pass.
@@ -502,7 +499,7 @@ public sealed class WebAuthnFlow(
     {
         audit.Record(AuditEvents.MfaFailed, userId, new { type = MfaTypes.WebAuthn });
         await db.SaveChangesAsync(ct);
-        return ApiResult.BadRequest(IncorrectCode(Credential));
+        return ApiResult.BadRequest(ApiErrors.IncorrectCode(Credential));
     }
 
     // ---- helpers ----
