@@ -83,6 +83,7 @@ public abstract class FoundationTests(DatabaseKind database) : ApiTestBase(datab
         var answers = await Task.WhenAll(changes.Concat(reauths));
 
         Assert.All(answers, a => Assert.True(a.StatusCode is 200 or 400 or 401 or 409 or 410, a.ToString()));
+        Assert.All(answers, AssertEnvelope);
         Assert.Contains(answers.Take(4), a => a.StatusCode == 200);
         Assert.DoesNotContain(app.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
     }
