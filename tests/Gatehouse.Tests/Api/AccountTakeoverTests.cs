@@ -69,6 +69,32 @@ public abstract class AccountTakeoverTests(DatabaseKind database) : ApiTestBase(
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task ASignupThatFailsAfterReleasingAClaim_LeavesTheClaim_AndCreatesNoUser(ClientKind kind)
+    {
+        var app = await StartAsync();
+        var attacker = await SignedUpAndVerifiedAsync(app, kind, "attacker@example.com");
+        Assert.Equal(200, (await attacker.PostAsync("account/email", new { email = "victim@example.com" })).StatusCode);
+        app.Mail.Clear();
+        // The signup deletes the unverified claim first (a delete that runs at once), then inserts the new
+        // account and its address: that insert fails here.
+        await FailingInserts.StartAsync(app, "email_addresses");
+
+        var failed = await app.Client(kind).PostAsync("auth/signup", new { email = "victim@example.com", password = Password });
+
+        Assert.True(failed.StatusCode is >= 400 and < 500, failed.ToString());
+        AssertEnvelope(failed);
+        await FailingInserts.StopAsync(app, "email_addresses");
+        Assert.Equal(1, await app.DbAsync(db => db.Users.CountAsync()));
+        var claim = await app.DbAsync(db => db.EmailAddresses.SingleAsync(e => e.EmailNormalized == "victim@example.com"));
+        Assert.False(claim.Verified);
+        Assert.Contains("victim@example.com", (await attacker.GetAsync("account/email")).Body, StringComparison.Ordinal);
+        // Nothing was left half done: the retry releases the claim and creates the owner's account.
+        Assert.Equal(401, (await app.Client(kind).PostAsync("auth/signup", new { email = "victim@example.com", password = Password })).StatusCode);
+        Assert.Equal(2, await app.DbAsync(db => db.Users.CountAsync()));
+        Assert.DoesNotContain("victim@example.com", (await attacker.GetAsync("account/email")).Body, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task ResendDuringADuplicateSignup_AnswersLikeAFreshSignup(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Account:EmailVerificationByCodeEnabled"] = "true" });

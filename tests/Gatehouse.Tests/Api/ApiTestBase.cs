@@ -75,6 +75,10 @@ public abstract class ApiTestBase(DatabaseKind database) : IAsyncLifetime
         return client;
     }
 
+    /// <summary>Asserts that <paramref name="response"/> is allauth's envelope: a JSON body whose <c>status</c> is the HTTP status.</summary>
+    protected static void AssertEnvelope(ApiResponse response) =>
+        Assert.True(response.EnvelopeStatus == response.StatusCode, $"not the envelope of its status: {response}");
+
     /// <summary>Waits for a mail to <paramref name="email"/> whose subject contains <paramref name="subject"/>, then forgets all caught mail.</summary>
     protected static async Task<CaughtMail> MailToAsync(GatehouseApp app, string email, string subject)
     {

@@ -1,5 +1,6 @@
 using Gatehouse.Sessions;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Tests.Api;
 
@@ -64,6 +65,7 @@ public abstract class MailedCodeTests(DatabaseKind database) : ApiTestBase(datab
 
     public static TheoryData<string, ClientKind> AllFlows => Combine(Flows);
     public static TheoryData<string, ClientKind> ResendableFlows => Combine(Flows.Where(f => f.ResendPath is not null));
+    public static TheoryData<string, ClientKind> FlowsWithAGet => Combine(Flows.Where(f => f.KeyHeader is not null));
 
     private static TheoryData<string, ClientKind> Combine(IEnumerable<CodeFlow> flows)
     {
@@ -137,6 +139,63 @@ public abstract class MailedCodeTests(DatabaseKind database) : ApiTestBase(datab
         Assert.Equal(409, right.StatusCode);
         Assert.Equal(409, right.Json.GetProperty("status").GetInt32());
         await AssertNothingPendingAsync(client);
+    }
+
+    [Theory, MemberData(nameof(AllFlows))]
+    public async Task FiftyParallelWrongCodes_AreEvaluatedAtMostThreeTimes_AndTheRightCodeIsRefusedAfterwards(string name, ClientKind kind)
+    {
+        var flow = FlowNamed(name);
+        var (app, client, code) = await StartedAsync(flow, kind);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => SubmitAsync(client, flow, WrongCode)));
+
+        Assert.All(answers, a =>
+        {
+            Assert.True(a.StatusCode is 400 or 409, $"a wrong code answered {a}");
+            AssertEnvelope(a);
+        });
+        // Each evaluated guess took an attempt first, by a conditional update that stops at the limit.
+        var attempts = await app.DbAsync(db => db.CodeChallenges.Select(c => c.Attempts).SingleAsync());
+        Assert.True(attempts <= 3, $"{attempts} guesses were evaluated against a limit of 3");
+        var right = await SubmitAsync(client, flow, code);
+        Assert.Equal(409, right.StatusCode);
+        AssertEnvelope(right);
+        await AssertNothingPendingAsync(client);
+    }
+
+    [Theory, MemberData(nameof(AllFlows))]
+    public async Task TwentyParallelSubmissionsOfTheRightCode_SucceedOnce_AndTheOthersAre409Or410NotA500(string name, ClientKind kind)
+    {
+        var flow = FlowNamed(name);
+        var (app, client, code) = await StartedAsync(flow, kind);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => SubmitAsync(client, flow, code)));
+
+        Assert.Single(answers, a => a.StatusCode == flow.SuccessStatus);
+        // The losers hear that the flow is over (409), or, once the winner's new session replaced the flow's
+        // token, that the token is gone (410).
+        Assert.All(answers.Where(a => a.StatusCode != flow.SuccessStatus), a => Assert.True(a.StatusCode is 409 or 410, a.ToString()));
+        Assert.All(answers, AssertEnvelope);
+        Assert.Equal(1, await app.DbAsync(db => db.CodeChallenges.CountAsync(c => c.ConsumedAt != null)));
+        Assert.DoesNotContain(app.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal) || line.StartsWith("Critical", StringComparison.Ordinal));
+    }
+
+    [Theory, MemberData(nameof(FlowsWithAGet))]
+    public async Task AGetWithoutACode_DoesNotUseUpAnAttempt(string name, ClientKind kind)
+    {
+        var flow = FlowNamed(name);
+        var (app, client, code) = await StartedAsync(flow, kind);
+
+        // Cross-site navigations (or a careless client) that carry no code must not end the flow: as many as the limit.
+        for (var i = 0; i < 3; i++)
+        {
+            var get = await client.GetAsync(flow.Path);
+            Assert.Equal(400, get.StatusCode);
+            Assert.Equal([$"required@{flow.ErrorParam}"], get.ErrorCodes);
+        }
+
+        Assert.Equal(0, await app.DbAsync(db => db.CodeChallenges.Select(c => c.Attempts).SingleAsync()));
+        Assert.Equal(flow.SuccessStatus, (await SubmitAsync(client, flow, code)).StatusCode);
     }
 
     [Theory, MemberData(nameof(ResendableFlows))]

@@ -1,5 +1,6 @@
 using Gatehouse.Sessions;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Gatehouse.Tests.Api;
 
@@ -157,6 +158,30 @@ public abstract class PasswordChangeTests(DatabaseKind database) : ApiTestBase(d
         var after = await other.GetAsync("auth/session");
         Assert.Equal(200, after.StatusCode);
         Assert.True(after.IsAuthenticated);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
+    public async Task AChangeWhoseLaterWriteFails_LeavesThePasswordUnchanged_AndTheOtherSessionsAlive(ClientKind kind)
+    {
+        var app = await StartAsync();
+        var client = await SignedUpAndVerifiedAsync(app, kind, Email);
+        var other = await LoggedInAsync(app, kind, Email, userAgent: "other-device");
+        // The change ends the other sessions first (a delete that runs at once), then saves the rest: the audit
+        // record is one of those later writes, and its insert fails here.
+        await FailingInserts.StartAsync(app, "audit_events", "NEW.event_type = 'password_changed'");
+
+        var failed = await client.PostAsync("account/password/change", new { current_password = Password, new_password = NewPassword });
+
+        Assert.Equal(409, failed.StatusCode);
+        AssertEnvelope(failed);
+        await FailingInserts.StopAsync(app, "audit_events");
+        var after = await other.GetAsync("auth/session");
+        Assert.Equal(200, after.StatusCode);
+        Assert.True(after.IsAuthenticated);
+        Assert.Equal(200, (await client.GetAsync("auth/session")).StatusCode);
+        Assert.Equal(0, await app.DbAsync(db => db.AuditEvents.CountAsync(e => e.EventType == "password_changed")));
+        Assert.Equal(200, await LoginStatusAsync(app, kind, Password));
+        Assert.Equal(400, await LoginStatusAsync(app, kind, NewPassword));
     }
 
     private static async Task<int> LoginStatusAsync(GatehouseApp app, ClientKind kind, string password) =>

@@ -121,5 +121,11 @@ public sealed class ApiResponse
                 : e.GetProperty("code").GetString()!).ToList()
             : [];
 
+    /// <summary>The envelope's <c>status</c> (allauth repeats the HTTP status in every body); null when the body has none.</summary>
+    public int? EnvelopeStatus =>
+        Json.ValueKind == JsonValueKind.Object && Json.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Number
+            ? status.GetInt32()
+            : null;
+
     public override string ToString() => $"{StatusCode} {Body}";
 }

@@ -19,6 +19,7 @@ public abstract class MfaRaceAndAuditTests(DatabaseKind database) : MfaTestBase(
 
         Assert.Equal(1, answers.Count(a => a.StatusCode == 200));
         Assert.All(answers.Where(a => a.StatusCode != 200), a => Assert.True(a.StatusCode is 409 or 400, a.ToString()));
+        Assert.All(answers, AssertEnvelope);
         Assert.Equal(1, await app.DbAsync(db => db.Authenticators.CountAsync(a => a.Type == "totp")));
         Assert.Equal(1, await app.DbAsync(db => db.Authenticators.CountAsync(a => a.Type == "recovery_codes")));
         Assert.Equal(10, await app.DbAsync(db => db.RecoveryCodes.CountAsync()));
@@ -34,6 +35,7 @@ public abstract class MfaRaceAndAuditTests(DatabaseKind database) : MfaTestBase(
 
         Assert.Contains(answers, a => a.StatusCode == 200);
         Assert.All(answers, a => Assert.True(a.StatusCode is 200 or 409, a.ToString()));
+        Assert.All(answers, AssertEnvelope);
         Assert.Equal(1, await app.DbAsync(db => db.Authenticators.CountAsync(a => a.Type == "recovery_codes")));
         Assert.Equal(10, await app.DbAsync(db => db.RecoveryCodes.CountAsync()));
     }
