@@ -101,11 +101,8 @@ public sealed partial class SessionEndpointFilter(
         catch (Exception ex) when (DatabaseConflict.IsBusy(ex))
         {
             // SQLite's single writer stayed busy past the busy timeout: nothing was committed; the client may retry.
-            Log.DatabaseBusy(logger, http.Request.Method, http.Request.Path.Value ?? "");
-            auth.Issued = null;
             auth.RotateCsrf = false;
-            http.Response.Headers.RetryAfter = "1";
-            result = ApiResult.ServiceUnavailable();
+            result = Busy(http);
         }
 
         // A session whose row was never inserted (the flow gave up before saving) is not handed out.
@@ -126,11 +123,7 @@ public sealed partial class SessionEndpointFilter(
             }
             catch (Exception ex) when (DatabaseConflict.IsBusy(ex))
             {
-                // The flow committed, its tokens could not be stored: no half-issued session goes out.
-                Log.DatabaseBusy(logger, http.Request.Method, http.Request.Path.Value ?? "");
-                auth.Issued = null;
-                http.Response.Headers.RetryAfter = "1";
-                return ApiResult.ServiceUnavailable();
+                return Busy(http); // the flow committed, its tokens could not be stored: no half-issued session goes out
             }
             if (meta is not null)
             {
@@ -146,6 +139,15 @@ public sealed partial class SessionEndpointFilter(
             }
         }
         return result;
+    }
+
+    /// <summary>503 with Retry-After, and no session handed out.</summary>
+    private ApiResult Busy(HttpContext http)
+    {
+        Log.DatabaseBusy(logger, http.Request.Method, http.Request.Path.Value ?? "");
+        auth.Issued = null;
+        http.Response.Headers.RetryAfter = "1";
+        return ApiResult.ServiceUnavailable();
     }
 
     /// <summary>
