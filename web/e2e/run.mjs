@@ -574,7 +574,10 @@ try {
           await mail.waitFor(email, "Confirm");
           // Logging in again within the cooldown sends no new link (the server skips it), so the time stays.
           await page.getByRole("link", { name: "Log in again" }).click();
-          await page.getByLabel("Email").fill(email);
+          // The link is a client-side navigation: until the login page is shown, "Email" would
+          // match the verification page's own heading.
+          await waitForPath(page, "/account/login");
+          await page.getByLabel("Email", { exact: true }).fill(email);
           await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
           await page.getByRole("button", { name: "Log in" }).click();
           await waitForPath(page, "/account/verify-email");
