@@ -5,7 +5,9 @@
 # starts a private, throw-away one (its own data dir under .tmp/, trust auth on 127.0.0.1, a free
 # port, fsync off), points the tests at it, and always stops it and deletes its data on exit.
 # Then a bounded fuzz run of the JSON input path (tests/Gatehouse.Fuzz/run.sh; GATEHOUSE_SKIP_FUZZ=1 or a
-# --filter skips it), and the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end
+# --filter skips it), the benchmark's smoke run (bench/run.sh --smoke: every scenario ~2 s with tiny data, so a
+# change that breaks the bench fails here; GATEHOUSE_SKIP_BENCH_SMOKE=1 or a --filter skips it; needs wrk, which
+# it installs with apt-get when missing and running as root), and the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end
 # tests in Debian's Chromium; GATEHOUSE_SKIP_WEB_TESTS=1 skips them).
 # The last line printed is "N passed, N failed[, N skipped]" (both suites summed), which the CI harness reads.
 set -euo pipefail
@@ -240,6 +242,24 @@ else
   rm -f "$FUZZ_LOG_FILE"
 fi
 
+# The benchmark's smoke run: the bench is only worth something if it still runs, and nothing else exercises it.
+# Its report goes to .tmp/ (not bench/results/); it fails when a scenario ran no request or answered anything
+# it does not expect. Numbers from it mean nothing (2-s runs, no warm-up, tests just ran).
+bench_rc=0
+bench_summary=""
+if [[ ${GATEHOUSE_SKIP_BENCH_SMOKE:-} == 1 || " $* " == *" --filter "* || " $* " == *" --filter="* ]]; then
+  say "skipping the bench smoke run (GATEHOUSE_SKIP_BENCH_SMOKE=1 or a --filter run)"
+else
+  echo
+  if ! command -v wrk >/dev/null 2>&1 && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing wrk (apt-get) for the bench smoke run"
+    { apt-get install -y -qq --no-install-recommends wrk </dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk </dev/null; }; } >/dev/null 2>&1 || true
+  fi
+  say "running bench/run.sh --smoke"
+  "$ROOT/bench/run.sh" --smoke --results "$ROOT/.tmp/bench-smoke" || bench_rc=$?
+  if [[ $bench_rc -eq 0 ]]; then bench_summary="1 passed, 0 failed"; else bench_summary="0 passed, 1 failed"; fi
+fi
+
 # The web frontend's tests (vitest, then Playwright end-to-end against a real server): web/run-tests.sh,
 # whose last line is "N passed, N failed" too. GATEHOUSE_SKIP_WEB_TESTS=1 skips them.
 web_rc=0
@@ -260,13 +280,14 @@ else
 fi
 
 # One summary for both: "N passed, N failed[, N skipped]" with the counts summed.
-total=$(printf '%s\n%s\n%s\n' "$summary" "$fuzz_summary" "$web_summary" | awk '
+total=$(printf '%s\n%s\n%s\n%s\n' "$summary" "$fuzz_summary" "$bench_summary" "$web_summary" | awk '
   { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } if (NF) n++ }
   END { if (!n) exit; line = (p + 0) " passed, " (f + 0) " failed"; if (s) line = line ", " s " skipped"; print line }')
 
 echo
-[[ -n $summary && ( -n $web_summary || -n $fuzz_summary ) ]] && say "dotnet test: $summary${fuzz_summary:+; fuzz: $fuzz_summary}${web_summary:+; web: $web_summary}"
+[[ -n $summary && ( -n $web_summary || -n $fuzz_summary ) ]] && say "dotnet test: $summary${fuzz_summary:+; fuzz: $fuzz_summary}${bench_summary:+; bench smoke: $bench_summary}${web_summary:+; web: $web_summary}"
 [[ -n $total ]] && echo "$total"
 [[ $rc -eq 0 && $fuzz_rc -ne 0 ]] && rc=$fuzz_rc
+[[ $rc -eq 0 && $bench_rc -ne 0 ]] && rc=$bench_rc
 [[ $rc -eq 0 && $web_rc -ne 0 ]] && rc=$web_rc
 exit "$rc"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gatehouse benchmark (issue 4): bench/run.sh [--smoke] [--duration SECONDS] [--reps N] [--connections N]
-#                                             [--only 1,2,...] [--no-build]
+#                                             [--only 1,2,...] [--no-build] [--results DIR]
 #
 # Builds Release (src/Gatehouse.Server, bench/Bare, bench/Tools) into bench/.tmp/artifacts, starts
 # everything it needs on 127.0.0.1 (the bare ceiling app, Gatehouse on SQLite in a temp dir, a private
@@ -18,7 +18,9 @@
 # PostgreSQL, the SMTP catcher, the hash timer) on the other cores, via taskset. With 1 core nothing is
 # pinned and the report says so.
 #
-# --smoke: every scenario for ~2 s with tiny data (1 rep): seconds-long check that the bench still runs.
+# --smoke: every scenario for ~2 s with tiny data (1 rep): a check that the bench still runs (./test.sh runs it).
+#   It fails (exit 1) when a scenario recorded no request or answered anything but its expected response.
+# --results DIR: write the report there instead of bench/results (./test.sh's smoke run keeps it out of the tree).
 # Needs: the .NET 10 SDK, wrk, python3, sqlite3, and for scenario 7 PostgreSQL (installed with apt-get
 # when missing and running as root, like test.sh). Runs one scenario after another; do not run two
 # benchmarks (or the tests) at once if you want quiet numbers.
@@ -34,7 +36,7 @@ say() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- options
-DURATION=10 REPS=3 CONNECTIONS=64 ONLY="1,2,3,4,5,6,7,8,9,10,11" BUILD=1 SMOKE=0
+DURATION=10 REPS=3 CONNECTIONS=64 ONLY="1,2,3,4,5,6,7,8,9,10,11" BUILD=1 SMOKE=0 RESULTS=""
 SQLITE_USERS=10000 SQLITE_SESSIONS=100000      # per client kind (app and browser)
 PG_USERS=1000000 PG_SESSIONS=10000000
 LOGIN_CONNECTIONS=4 STORM_CONNECTIONS=16 SIGNUP_CONNECTIONS=4 OUTBOX_BACKLOG=500
@@ -56,6 +58,7 @@ while [[ $# -gt 0 ]]; do
     --pg-users) PG_USERS=$2; shift 2 ;;
     --pg-sessions) PG_SESSIONS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --results) mkdir -p "$2"; RESULTS=$(cd "$2" && pwd); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
     *) die "unknown argument $1 (try --help)" ;;
   esac
@@ -165,7 +168,7 @@ for dll in "$SERVER_DLL" "$BARE_DLL" "$TOOLS_DLL"; do [[ -f $dll ]] || die "miss
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git status --porcelain -- src 2>/dev/null | grep -q . && echo true || echo false)
 STAMP_DATE=$(date -u +%Y-%m-%d)
-RESULTS="$BENCH/results"
+RESULTS=${RESULTS:-$BENCH/results}
 mkdir -p "$RESULTS/raw"
 NAME="$STAMP_DATE-$COMMIT"
 [[ $SMOKE -eq 1 ]] && NAME="$NAME-smoke"
@@ -200,7 +203,7 @@ json.dump({
   "testhosts_at_start": int(sh("pgrep -f '[t]esthost' | wc -l") or 0),
 }, open(sys.argv[1], "w"), indent=1)
 EOF
-say "results will go to bench/results/$NAME.{md,json}; $PLACEMENT"
+say "results will go to $RESULTS/$NAME.{md,json}; $PLACEMENT"
 [[ $(busy_testhosts) -gt 0 ]] && say "note: $(busy_testhosts) testhost process(es) running (someone's dotnet test): numbers will be noisy"
 
 # ---------------------------------------------------------------- measuring
@@ -550,5 +553,25 @@ fi
 
 # ---------------------------------------------------------------- report
 python3 "$BENCH/report.py" "$META" "$RECORDS" "$RESULTS/$NAME.md" "$RESULTS/$NAME.json"
-say "wrote bench/results/$NAME.md and bench/results/$NAME.json (wrk output in bench/results/raw/$NAME/)"
+say "wrote $RESULTS/$NAME.md and $RESULTS/$NAME.json (wrk output in $RAW/)"
 cat "$RESULTS/$NAME.md"
+if [[ $SMOKE -eq 1 ]]; then
+  # Every scenario asked for must have run and answered only what it expects (report.py's ok_fraction).
+  python3 - "$RESULTS/$NAME.json" "$ONLY" <<'EOF'
+import json, sys
+summary = json.load(open(sys.argv[1]))["summary"]
+names = {"1": ["1-ceiling"], "2": ["2-session-app"], "3": ["3-session-browser"], "4": ["4-config-browser"],
+         "5": ["5-login"], "6": ["6-storm-session"], "7": ["7-pg-session-1", "7-pg-session-large"], "8": ["8-signup"],
+         "9": ["9-bearer-stateless"], "10": ["10-bearer-stateful"], "11": ["11-refresh"]}
+bad = []
+for number in sys.argv[2].split(","):
+    for name in names.get(number, []):
+        s = summary.get(name)
+        if s is None:
+            bad.append(f"{name}: no result")
+        elif not s["rps_median"] > 0 or s["ok_fraction"] < 1.0:
+            bad.append(f"{name}: {s['rps_median']} req/s, {s['ok_fraction']:.1%} expected answers")
+print("bench: smoke " + ("FAILED: " + "; ".join(bad) if bad else "passed: every scenario ran and answered as expected"), file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+fi

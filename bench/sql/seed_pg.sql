@@ -13,7 +13,9 @@ BEGIN;
 SET LOCAL session_replication_role = replica;
 SET LOCAL maintenance_work_mem = '1GB';
 SET LOCAL work_mem = '256MB';
-TRUNCATE users, email_addresses, sessions, verification_keys, outbox_messages, audit_events, rate_limit_counters;
+-- CASCADE: every table that references users or sessions (authenticators, refresh tokens, trust links...) goes
+-- too, so a table added by a later migration cannot break the seed again.
+TRUNCATE users, email_addresses, sessions, verification_keys, outbox_messages, audit_events, rate_limit_counters CASCADE;
 
 DROP INDEX ux_users_username_normalized, ux_email_addresses_email_normalized, ix_email_addresses_user_id,
            ux_email_addresses_one_primary, ux_sessions_token_hash, ix_sessions_user_id, ix_sessions_expires_at;
