@@ -48,26 +48,14 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLook
     }
 
     /// <summary>The session as the token describes it, for a stateless host route: what the host's claims need, nothing more.</summary>
-    private static LoadedSession FromClaims(ValidatedAccessToken valid)
+    private static LoadedSession FromClaims(ValidatedAccessToken valid) => new()
     {
-        var token = valid.Token;
-        string? Text(string name) => token.TryGetPayloadValue<string>(name, out var value) ? value : null;
-        bool Flag(string name) => token.TryGetPayloadValue<bool>(name, out var value) && value;
-        return new LoadedSession
-        {
-            Id = valid.SessionId,
-            CreatedAt = token.IssuedAt,
-            LastSeenAt = token.IssuedAt,
-            StateJson = null,
-            // HasUsablePassword is not in the token; host routes never read it (only Gatehouse's own answers do).
-            User = new SessionUser(valid.UserId, Text(AccessTokenClaimNames.Username), Text(AccessTokenClaimNames.Email), HasUsablePassword: true)
-            {
-                EmailVerified = Flag(AccessTokenClaimNames.EmailVerified),
-                IsStaff = Flag(AccessTokenClaimNames.IsStaff),
-                HasMfa = Flag(AccessTokenClaimNames.HasMfa),
-            },
-        };
-    }
+        Id = valid.SessionId,
+        CreatedAt = valid.Token.IssuedAt,
+        LastSeenAt = valid.Token.IssuedAt,
+        StateJson = null,
+        User = valid.User,
+    };
 
     public async ValueTask<Action<Utf8JsonWriter>?> PrepareMetaAsync(HttpContext context, IssuedSession issued)
     {

@@ -111,6 +111,27 @@ public abstract class JwtStrategyTests(DatabaseKind database) : JwtTestBase(data
         Assert.False(response.IsAuthenticated);
     }
 
+    // allauth reads the header with Python's split(): the scheme in any case, any run of spaces, exactly two parts.
+    [Theory]
+    [InlineData("Bearer {0}", 200)]
+    [InlineData("bearer {0}", 200)]
+    [InlineData("  Bearer   {0}  ", 200)]
+    [InlineData("Bearer {0} extra", 401)]
+    [InlineData("Bearer", 401)]
+    [InlineData("Bearer{0}", 401)]
+    [InlineData("{0}", 401)]
+    public async Task TheAuthorizationHeader_IsReadAsAllauthSplitsIt(string header, int status)
+    {
+        var app = await StartAsync();
+        var pair = await LoginAsync(app);
+
+        var response = await app.Client(ClientKind.App).GetAsync("auth/session",
+            new Dictionary<string, string> { ["Authorization"] = string.Format(System.Globalization.CultureInfo.InvariantCulture, header, pair.Access) });
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(status == 200, response.IsAuthenticated);
+    }
+
     [Fact]
     public async Task BrowserClient_GetsNoTokens_AndIgnoresBearer()
     {
