@@ -111,12 +111,14 @@ public abstract class JwtStrategyTests(DatabaseKind database) : JwtTestBase(data
         Assert.False(response.IsAuthenticated);
     }
 
-    // allauth reads the header with Python's split(): the scheme in any case, any run of spaces, exactly two parts.
+    // allauth reads the header with Python's split(): the scheme in any case, any run of spaces or tabs, exactly two parts.
     [Theory]
     [InlineData("Bearer {0}", 200)]
     [InlineData("bearer {0}", 200)]
     [InlineData("  Bearer   {0}  ", 200)]
+    [InlineData("Bearer\t{0}", 200)]
     [InlineData("Bearer {0} extra", 401)]
+    [InlineData("Bearer {0}\textra", 401)]
     [InlineData("Bearer", 401)]
     [InlineData("Bearer{0}", 401)]
     [InlineData("{0}", 401)]
