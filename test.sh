@@ -7,7 +7,7 @@
 # Then a bounded fuzz run of the JSON input path (tests/Gatehouse.Fuzz/run.sh; GATEHOUSE_SKIP_FUZZ=1 or a
 # --filter skips it), the benchmark's smoke run (bench/run.sh --smoke: every scenario ~2 s with tiny data, so a
 # change that breaks the bench fails here; GATEHOUSE_SKIP_BENCH_SMOKE=1 or a --filter skips it; needs wrk, which
-# it installs with apt-get when missing and running as root), and the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end
+# it installs with apt-get, with sqlite3, when missing and running as root), and the web frontend's tests (web/run-tests.sh: vitest and Playwright end-to-end
 # tests in Debian's Chromium; GATEHOUSE_SKIP_WEB_TESTS=1 skips them).
 # The last line printed is "N passed, N failed[, N skipped]" (both suites summed), which the CI harness reads.
 set -euo pipefail
@@ -251,9 +251,12 @@ if [[ ${GATEHOUSE_SKIP_BENCH_SMOKE:-} == 1 || " $* " == *" --filter "* || " $* "
   say "skipping the bench smoke run (GATEHOUSE_SKIP_BENCH_SMOKE=1 or a --filter run)"
 else
   echo
-  if ! command -v wrk >/dev/null 2>&1 && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    say "installing wrk (apt-get) for the bench smoke run"
-    { apt-get install -y -qq --no-install-recommends wrk </dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk </dev/null; }; } >/dev/null 2>&1 || true
+  bench_missing=()
+  for tool in wrk sqlite3; do command -v "$tool" >/dev/null 2>&1 || bench_missing+=("$tool"); done
+  if [[ ${#bench_missing[@]} -gt 0 && $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${bench_missing[*]} (apt-get) for the bench smoke run"
+    { apt-get install -y -qq --no-install-recommends "${bench_missing[@]}" </dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${bench_missing[@]}" </dev/null; }; } >/dev/null 2>&1 || true
   fi
   say "running bench/run.sh --smoke"
   "$ROOT/bench/run.sh" --smoke --results "$ROOT/.tmp/bench-smoke" || bench_rc=$?
