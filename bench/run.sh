@@ -83,11 +83,15 @@ if (( CORES >= 2 )); then
   SERVER_CORES=$((CORES - 1))
   PLACEMENT="wrk on core 0; the server under test, PostgreSQL, the SMTP catcher and the hash timer on cores $SERVER_CPUS (taskset)"
   on_server() { taskset -c "$SERVER_CPUS" "$@"; }
+  # For a process started with &: a simple command (not the function), so $! is the process itself and stop_pid
+  # reaches it (a backgrounded function is a subshell whose kill left its child running, e.g. the SMTP catcher).
+  SERVER_PIN=(taskset -c "$SERVER_CPUS")
   on_load() { taskset -c "$LOAD_CPUS" "$@"; }
 else
   SERVER_CORES=1
   PLACEMENT="1 core: not pinned; wrk and the server share it"
   on_server() { "$@"; }
+  SERVER_PIN=()
   on_load() { "$@"; }
 fi
 
@@ -370,7 +374,7 @@ if want 2 || want 3 || want 4 || want 5 || want 6 || want 8; then
   if want 8; then
     SMTP_PORT=$(free_port 18500)
     MAIL_LOG="$TMP/mail.log"; : >"$MAIL_LOG"
-    on_server dotnet "$TOOLS_DLL" smtp "$SMTP_PORT" "$MAIL_LOG" >"$RAW/smtp.log" 2>&1 &
+    "${SERVER_PIN[@]}" dotnet "$TOOLS_DLL" smtp "$SMTP_PORT" "$MAIL_LOG" >"$RAW/smtp.log" 2>&1 &
     SMTP_PID=$!; PIDS+=("$SMTP_PID")
     for _ in $(seq 100); do port_in_use "$SMTP_PORT" && break; sleep 0.1; done
     start_gatehouse "${SQLITE[@]}" --Gatehouse:Email:Delivery=Smtp --Gatehouse:Email:Smtp:Host=127.0.0.1 \
