@@ -227,11 +227,14 @@ summary=$(awk '
 
 [[ -z $summary ]] && say "dotnet test printed no test summary (a build failure, or no test ran); exit code $rc"
 
+# A --filter run asked for some tests only: the stages after dotnet test (fuzz, bench smoke) are skipped.
+filtered_run() { [[ " $* " == *" --filter "* || " $* " == *" --filter="* ]]; }
+
 # A bounded fuzz run of the JSON input path (tests/Gatehouse.Fuzz/run.sh: SharpFuzz + afl-fuzz, about a
 # minute; a crash fails). Skipped for filtered runs (--filter) and with GATEHOUSE_SKIP_FUZZ=1.
 fuzz_rc=0
 fuzz_summary=""
-if [[ ${GATEHOUSE_SKIP_FUZZ:-} == 1 || " $* " == *" --filter "* || " $* " == *" --filter="* ]]; then
+if [[ ${GATEHOUSE_SKIP_FUZZ:-} == 1 ]] || filtered_run "$@"; then
   say "skipping the fuzz run (GATEHOUSE_SKIP_FUZZ=1 or a --filter run)"
 else
   echo
@@ -247,7 +250,7 @@ fi
 # it does not expect. Numbers from it mean nothing (2-s runs, no warm-up, tests just ran).
 bench_rc=0
 bench_summary=""
-if [[ ${GATEHOUSE_SKIP_BENCH_SMOKE:-} == 1 || " $* " == *" --filter "* || " $* " == *" --filter="* ]]; then
+if [[ ${GATEHOUSE_SKIP_BENCH_SMOKE:-} == 1 ]] || filtered_run "$@"; then
   say "skipping the bench smoke run (GATEHOUSE_SKIP_BENCH_SMOKE=1 or a --filter run)"
 else
   echo
