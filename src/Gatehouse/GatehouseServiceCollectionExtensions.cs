@@ -139,7 +139,7 @@ public static class GatehouseServiceCollectionExtensions
         // Gatehouse names no default scheme. Note that ASP.NET Core makes a host's only scheme its default:
         // a host without schemes of its own that calls UseAuthentication() then resolves Gatehouse sessions
         // on its routes too (a cookie authenticates unsafe methods there only with a valid CSRF pair).
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, SessionAuthenticationHandler>(GatehouseAuthentication.Scheme, null);
+        services.AddAuthentication(options => options.AddScheme<SessionAuthenticationHandler>(GatehouseAuthentication.Scheme, null));
         // Registered so the handler provider resolves it from DI's compiled factory: without it, every request's
         // handler is built by ActivatorUtilities.CreateInstance (reflection), a measurable part of the session check.
         services.TryAddTransient<SessionAuthenticationHandler>();

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Gatehouse.Http;
 using Gatehouse.Tokens;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionOptions = Gatehouse.Configuration.SessionOptions;
 
@@ -36,21 +34,39 @@ public sealed class SessionResolution
 
 /// <summary>
 /// Resolves the request's session as an ASP.NET Core authentication handler, so Gatehouse's own endpoints
-/// and, later, the host app's endpoints (C8) share one resolution: the browser's HttpOnly cookie or the app's
+/// and the host app's endpoints (C8) share one resolution: the browser's HttpOnly cookie or the app's
 /// session token (read through the <see cref="ITokenStrategy"/>), one <see cref="SessionLookup"/> query.
 /// On Gatehouse's routes the client kind comes from the route group and CSRF was checked by the endpoint
 /// filter before this runs. On a host route a browser cookie authenticates unsafe methods only when the
 /// CSRF check passes, so the cookie can never be ridden cross-site there.
+/// <para>
+/// A plain <see cref="IAuthenticationHandler"/> rather than <c>AuthenticationHandler&lt;TOptions&gt;</c>: the scheme
+/// has no options, events or forwarding, and the base class's per-request work for them (a logger made per
+/// instance, an options lookup, an events object, three log calls) runs on every request of every route, since
+/// the server makes this its default scheme (bench/cpu-ab.sh).
+/// </para>
 /// </summary>
-public sealed class SessionAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    SessionResolver resolver)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+public sealed class SessionAuthenticationHandler(SessionResolver resolver) : IAuthenticationHandler
 {
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    private AuthenticationScheme _scheme = null!;
+    private HttpContext _context = null!;
+    private Task<AuthenticateResult>? _result;
+
+    public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
     {
-        var resolution = await resolver.ResolveAsync(Context);
-        Context.Features.Set(resolution);
+        _scheme = scheme;
+        _context = context;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Once per request: the middleware and a policy naming the scheme get the same answer.</summary>
+    public Task<AuthenticateResult> AuthenticateAsync() => _result ??= HandleAuthenticateAsync();
+
+    private async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var context = _context;
+        var resolution = await resolver.ResolveAsync(context);
+        context.Features.Set(resolution);
         if (resolution.Dead)
         {
             return AuthenticateResult.Fail("The session is unknown, expired or ended.");
@@ -62,11 +78,11 @@ public sealed class SessionAuthenticationHandler(
         // Gatehouse's own routes read the session from AuthContext and never the principal, so none is built
         // for them: the claims, identity and ticket were ~10% of the session check's CPU (bench/cpu-ab.sh).
         // HttpContext.User stays anonymous there; host routes get the full principal.
-        if (Context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>() is not null)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ClientKindMetadata>() is not null)
         {
             return AuthenticateResult.NoResult();
         }
-        var identity = new ClaimsIdentity(Scheme.Name, ClaimTypes.Name, ClaimTypes.Role);
+        var identity = new ClaimsIdentity(_scheme.Name, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)));
         identity.AddClaim(new Claim(GatehouseAuthentication.SessionIdClaim, resolution.Session.Id.ToString(CultureInfo.InvariantCulture)));
         identity.AddClaim(new Claim(GatehouseAuthentication.ClientClaim, resolution.Client.Wire()));
@@ -76,16 +92,31 @@ public sealed class SessionAuthenticationHandler(
             identity.AddClaim(new Claim(ClaimTypes.Email, user.Email));
         }
         HostApi.GatehouseClaims.AddUserFacts(identity, user.Username, user.EmailVerified, user.IsStaff, user.HasMfa);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), _scheme.Name));
     }
 
     // Gatehouse's own endpoints never challenge through the scheme (their filter answers allauth's 401 with
-    // the flows); these answer a host app's endpoints that its policies refused (C8).
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        HostApi.HostApiResponses.IsApiRequest(Request) ? HostApi.HostApiResponses.ChallengeAsync(Context) : base.HandleChallengeAsync(properties);
+    // the flows); these answer a host app's endpoints that its policies refused (C8): the envelope for an API
+    // request, otherwise the bare status (what AuthenticationHandler does; a host wanting a redirect adds a scheme).
+    public Task ChallengeAsync(AuthenticationProperties? properties)
+    {
+        if (HostApi.HostApiResponses.IsApiRequest(_context.Request))
+        {
+            return HostApi.HostApiResponses.ChallengeAsync(_context);
+        }
+        _context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Task.CompletedTask;
+    }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        HostApi.HostApiResponses.IsApiRequest(Request) ? HostApi.HostApiResponses.ForbidAsync(Context) : base.HandleForbiddenAsync(properties);
+    public Task ForbidAsync(AuthenticationProperties? properties)
+    {
+        if (HostApi.HostApiResponses.IsApiRequest(_context.Request))
+        {
+            return HostApi.HostApiResponses.ForbidAsync(_context);
+        }
+        _context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>

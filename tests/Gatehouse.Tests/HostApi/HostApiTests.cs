@@ -1,14 +1,19 @@
 using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gatehouse.Configuration;
 using Gatehouse.HostApi;
 using Gatehouse.Sessions;
 using Gatehouse.Storage.Entities;
 using Gatehouse.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Gatehouse.Tests.HostApi;
 
@@ -283,6 +288,48 @@ public abstract class HostApiTests(DatabaseKind database) : IAsyncLifetime
         Assert.Equal(403, foreignOrigin.StatusCode);
         Assert.Equal(200, withToken.StatusCode);
         Assert.Equal(1, Volatile.Read(ref _writes));
+    }
+
+    /// <summary>
+    /// A host whose default scheme is its own: Gatehouse's policies still authenticate with Gatehouse's scheme, so a
+    /// request the host's scheme accepted is not a Gatehouse user (401), and a Gatehouse session is (200). (The
+    /// policies skip naming the scheme only when Gatehouse is the default, when the middleware has already run it.)
+    /// </summary>
+    [Theory, MemberData(nameof(Clients))]
+    public async Task WithAnotherDefaultScheme_ThePoliciesStillAskGatehouse(ClientKind kind)
+    {
+        var host = await StartAsync(configure: builder =>
+        {
+            builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, HeaderSchemeHandler>(HeaderSchemeHandler.Name, null);
+            builder.Services.Configure<AuthenticationOptions>(options => options.DefaultScheme = HeaderSchemeHandler.Name);
+        });
+        var stranger = host.Client(kind);
+        var headerOnly = new Dictionary<string, string> { [HeaderSchemeHandler.Header] = "yes" };
+
+        var byTheHostsScheme = await SendAsync(stranger, HttpMethod.Get, "/api/default", headers: headerOnly);
+        var byGatehouse = await SendAsync(stranger, HttpMethod.Get, UserApi.MePath, headers: headerOnly);
+        var user = await SignedUpAsync(host, kind, "alice@example.com");
+        var withTheSession = await SendAsync(user, HttpMethod.Get, UserApi.MePath);
+
+        Assert.Equal(200, byTheHostsScheme.StatusCode);
+        Assert.Equal(401, byGatehouse.StatusCode);
+        Assert.Equal(["not_authenticated"], byGatehouse.ErrorCodes);
+        Assert.Equal(200, withTheSession.StatusCode);
+        Assert.Equal("alice@example.com", withTheSession.Json.GetProperty("email").GetString());
+    }
+
+    /// <summary>A host's own scheme: anyone who sends the header is "authenticated".</summary>
+    private sealed class HeaderSchemeHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string Name = "HostHeader";
+        public const string Header = "X-Host-Auth";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
+            Task.FromResult(Request.Headers.ContainsKey(Header)
+                ? AuthenticateResult.Success(new AuthenticationTicket(
+                    new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, "host-user")], Name)), Name))
+                : AuthenticateResult.NoResult());
     }
 
     private static async Task<ApiClient> SignedUpAsync(HostApp host, ClientKind kind, string email)
