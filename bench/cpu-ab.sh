@@ -9,6 +9,7 @@
 #   git worktree add /tmp/before HEAD~1 && bench/cpu-ab.sh app 5 before=/tmp/before after=.
 # Needs the .NET SDK, wrk and python3. REBUILD=0 reuses the builds in /tmp/ab/<label>. WARM=<seconds> of load
 # first on each server (default 40): until then the JIT is still tiering the hot path, and its CPU is counted.
+# CONNECTIONS=<n> wrk connections (default 32). With 2+ cores the servers run on cores 1.. and wrk on core 0 (taskset).
 # app|browser: GET auth/session with a seeded session (scenarios 2 and 3). bearer|stateful: GET /api/v1/users/me with
 # Bearer access tokens of 64 logged-in users, JWT strategy, stateless or stateful validation (scenarios 9 and 10).
 set -euo pipefail
@@ -22,6 +23,9 @@ case $KIND in
   *) echo "cpu-ab.sh: unknown kind $KIND (app, browser, bearer or stateful)" >&2; exit 2 ;;
 esac
 HZ=$(getconf CLK_TCK)
+# As bench/run.sh places them: with 2+ cores, the servers on the other cores and wrk on core 0.
+if (( $(nproc) >= 2 )); then SERVER_PIN=(taskset -c "1-$(( $(nproc) - 1 ))"); LOAD_PIN=(taskset -c 0); else SERVER_PIN=(); LOAD_PIN=(); fi
+CONNECTIONS=${CONNECTIONS:-32}
 declare -A PIDS URLS
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -39,7 +43,7 @@ for spec in "$@"; do
   (cd "$(dirname "$SRV")" && ASPNETCORE_ENVIRONMENT=Production dotnet "$SRV" migrate "${COMMON[@]}") >"$OUT/migrate.log" 2>&1
   dotnet "$TOOLS" seed-sqlite "$DB" 10000 100000 "$(dotnet "$TOOLS" hash x 1000)" >/dev/null
   PORT=$((18500 + i)); i=$((i+1))
-  (cd "$(dirname "$SRV")" && exec env ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=0 dotnet "$SRV" --urls http://127.0.0.1:$PORT "${COMMON[@]}" "${EXTRA[@]}") >"$OUT/server.log" 2>&1 &
+  (cd "$(dirname "$SRV")" && exec env ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=0 "${SERVER_PIN[@]}" dotnet "$SRV" --urls http://127.0.0.1:$PORT "${COMMON[@]}" "${EXTRA[@]}") >"$OUT/server.log" 2>&1 &
   PIDS[$label]=$!
   for _ in $(seq 150); do curl -fs http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
   if [[ $SCRIPT == bearer.lua ]]; then
@@ -61,13 +65,13 @@ PY
   SCRIPTS=$tree/bench/lua
 done
 export BENCH_LUA=$SCRIPTS BENCH_N=100000
-for label in "${!URLS[@]}"; do BENCH_TOKENS=/tmp/ab/$label/tokens.txt wrk -t1 -c32 -d"${WARM:-40}s" -s "$BENCH_LUA/$SCRIPT" "${URLS[$label]}" >/dev/null 2>&1; done
+for label in "${!URLS[@]}"; do BENCH_TOKENS=/tmp/ab/$label/tokens.txt "${LOAD_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d"${WARM:-40}s" -s "$BENCH_LUA/$SCRIPT" "${URLS[$label]}" >/dev/null 2>&1; done
 : >/tmp/ab/results.txt
 for r in $(seq "$REPS"); do
   for label in "${!URLS[@]}"; do
     pid=${PIDS[$label]}
     t0=$(awk '{print $14+$15}' /proc/$pid/stat)
-    BENCH_TOKENS=/tmp/ab/$label/tokens.txt wrk -t1 -c32 -d6s -s "$BENCH_LUA/$SCRIPT" "${URLS[$label]}" >/tmp/ab/wrk.txt 2>&1
+    BENCH_TOKENS=/tmp/ab/$label/tokens.txt "${LOAD_PIN[@]}" wrk -t1 -c"$CONNECTIONS" -d6s -s "$BENCH_LUA/$SCRIPT" "${URLS[$label]}" >/tmp/ab/wrk.txt 2>&1
     grep -q "Non-2xx" /tmp/ab/wrk.txt && { echo "cpu-ab.sh: $label answered non-2xx responses:" >&2; cat /tmp/ab/wrk.txt >&2; exit 1; }
     t1=$(awk '{print $14+$15}' /proc/$pid/stat)
     n=$(awk '/requests in/{print $1}' /tmp/ab/wrk.txt)

