@@ -142,7 +142,8 @@ public static class GatehouseServiceCollectionExtensions
         services.AddAuthentication(options => options.AddScheme<SessionAuthenticationHandler>(GatehouseAuthentication.Scheme, null));
         // Registered so the handler provider resolves it from DI's compiled factory: without it, every request's
         // handler is built by ActivatorUtilities.CreateInstance (reflection), a measurable part of the session check.
-        services.TryAddTransient<SessionAuthenticationHandler>();
+        // Transient, never replaced: the handler caches its per-request result.
+        services.AddTransient<SessionAuthenticationHandler>();
         services.TryAddScoped<SessionResolver>();
         services.AddScoped<SessionEndpointFilter>();
         services.AddScoped<RateLimiter>();

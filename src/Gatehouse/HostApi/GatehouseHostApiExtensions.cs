@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Gatehouse.HostApi;
 
@@ -28,29 +27,24 @@ public static class GatehouseHostApiExtensions
 
     /// <summary>
     /// The <see cref="GatehousePolicies"/>, for a host whose default scheme is another one: each policy names the
-    /// Gatehouse scheme itself. With Gatehouse as the default they use the principal the authentication middleware
-    /// set, so it must run before authorization (WebApplication places both; without it the policies answer 401).
+    /// Gatehouse scheme itself.
     /// </summary>
     public static IServiceCollection AddGatehousePolicies(this IServiceCollection services)
     {
         services.AddHttpContextAccessor();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, GatehouseRequirementHandler>());
-        services.AddAuthorization();
-        services.AddOptions<AuthorizationOptions>().Configure<IOptions<AuthenticationOptions>>((authorization, authentication) =>
-        {
-            // When Gatehouse is the default scheme the authentication middleware has already run it and set
-            // HttpContext.User; a policy naming the scheme again makes the policy evaluator authenticate a second
-            // time and merge the result into a new principal, per request (~4% of a Bearer request's CPU,
-            // bench/cpu-ab.sh). Any other default: the policies name Gatehouse, so the host's scheme never passes them.
-            var byDefault = (authentication.Value.DefaultAuthenticateScheme ?? authentication.Value.DefaultScheme) == GatehouseAuthentication.Scheme;
-            authorization.AddPolicy(GatehousePolicies.Authenticated, policy => Gatehouse(policy, byDefault));
-            authorization.AddPolicy(GatehousePolicies.VerifiedEmail, policy => Gatehouse(policy, byDefault).AddRequirements(new GatehouseRequirement(GatehouseRequirementKind.VerifiedEmail)));
-            authorization.AddPolicy(GatehousePolicies.MfaEnabled, policy => Gatehouse(policy, byDefault).AddRequirements(new GatehouseRequirement(GatehouseRequirementKind.MfaEnabled)));
-            authorization.AddPolicy(GatehousePolicies.Staff, policy => Gatehouse(policy, byDefault).AddRequirements(new GatehouseRequirement(GatehouseRequirementKind.Staff)));
-        });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(GatehousePolicies.Authenticated, policy => Gatehouse(policy))
+            .AddPolicy(GatehousePolicies.VerifiedEmail, policy => Gatehouse(policy).AddRequirements(new GatehouseRequirement(GatehouseRequirementKind.VerifiedEmail)))
+            .AddPolicy(GatehousePolicies.MfaEnabled, policy => Gatehouse(policy).AddRequirements(new GatehouseRequirement(GatehouseRequirementKind.MfaEnabled)))
+            .AddPolicy(GatehousePolicies.Staff, policy => Gatehouse(policy).AddRequirements(new GatehouseRequirement(GatehouseRequirementKind.Staff)));
         return services;
     }
 
-    private static AuthorizationPolicyBuilder Gatehouse(AuthorizationPolicyBuilder policy, bool byDefault) =>
-        (byDefault ? policy : policy.AddAuthenticationSchemes(GatehouseAuthentication.Scheme)).RequireAuthenticatedUser();
+    // Always the scheme by name, even when it is the default: the policy evaluator then replaces HttpContext.User
+    // with Gatehouse's own principal (or an anonymous one), so a principal set by anything else (Windows
+    // authentication at the server, a host middleware, another scheme) never passes a Gatehouse policy. Trusting the
+    // middleware's HttpContext.User instead saved ~4% of a Bearer request and was taken back for that reason.
+    private static AuthorizationPolicyBuilder Gatehouse(AuthorizationPolicyBuilder policy) =>
+        policy.AddAuthenticationSchemes(GatehouseAuthentication.Scheme).RequireAuthenticatedUser();
 }

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Gatehouse.Http;
 using Gatehouse.Tokens;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionOptions = Gatehouse.Configuration.SessionOptions;
 
@@ -41,12 +42,12 @@ public sealed class SessionResolution
 /// CSRF check passes, so the cookie can never be ridden cross-site there.
 /// <para>
 /// A plain <see cref="IAuthenticationHandler"/> rather than <c>AuthenticationHandler&lt;TOptions&gt;</c>: the scheme
-/// has no options, events or forwarding, and the base class's per-request work for them (a logger made per
-/// instance, an options lookup, an events object, three log calls) runs on every request of every route, since
-/// the server makes this its default scheme (bench/cpu-ab.sh).
+/// has no options, events or forwarding (an <c>AuthenticationSchemeOptions</c> configured for it is not read), and
+/// the base class's per-request work for them (a logger made per instance, an options lookup, an events object)
+/// ran on every request of every route, since the server makes this its default scheme (bench/cpu-ab.sh).
 /// </para>
 /// </summary>
-public sealed class SessionAuthenticationHandler(SessionResolver resolver) : IAuthenticationHandler
+public sealed partial class SessionAuthenticationHandler(SessionResolver resolver, ILogger<SessionAuthenticationHandler> logger) : IAuthenticationHandler
 {
     private AuthenticationScheme _scheme = null!;
     private HttpContext _context = null!;
@@ -69,6 +70,7 @@ public sealed class SessionAuthenticationHandler(SessionResolver resolver) : IAu
         context.Features.Set(resolution);
         if (resolution.Dead)
         {
+            Log.NotAuthenticated(logger, _scheme.Name);
             return AuthenticateResult.Fail("The session is unknown, expired or ended.");
         }
         if (resolution.Session?.User is not { } user)
@@ -100,6 +102,7 @@ public sealed class SessionAuthenticationHandler(SessionResolver resolver) : IAu
     // request, otherwise the bare status (what AuthenticationHandler does; a host wanting a redirect adds a scheme).
     public Task ChallengeAsync(AuthenticationProperties? properties)
     {
+        Log.Challenged(logger, _scheme.Name);
         if (HostApi.HostApiResponses.IsApiRequest(_context.Request))
         {
             return HostApi.HostApiResponses.ChallengeAsync(_context);
@@ -110,12 +113,26 @@ public sealed class SessionAuthenticationHandler(SessionResolver resolver) : IAu
 
     public Task ForbidAsync(AuthenticationProperties? properties)
     {
+        Log.Forbidden(logger, _scheme.Name);
         if (HostApi.HostApiResponses.IsApiRequest(_context.Request))
         {
             return HostApi.HostApiResponses.ForbidAsync(_context);
         }
         _context.Response.StatusCode = StatusCodes.Status403Forbidden;
         return Task.CompletedTask;
+    }
+
+    // What AuthenticationHandler<T> logged (same levels): a dead or refused credential, and host routes refused.
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "{Scheme} was not authenticated: the session is unknown, expired or ended")]
+        public static partial void NotAuthenticated(ILogger logger, string scheme);
+
+        [LoggerMessage(2, LogLevel.Information, "AuthenticationScheme: {Scheme} was challenged")]
+        public static partial void Challenged(ILogger logger, string scheme);
+
+        [LoggerMessage(3, LogLevel.Information, "AuthenticationScheme: {Scheme} was forbidden")]
+        public static partial void Forbidden(ILogger logger, string scheme);
     }
 }
 

@@ -192,31 +192,40 @@ public sealed class SessionLookup : IAsyncDisposable
         DbConnection connection = _postgres is not null
             ? await _postgres.OpenConnectionAsync(ct)
             : new SqliteConnection(_connectionString);
-        if (connection.State != System.Data.ConnectionState.Open)
+        try
         {
-            await connection.OpenAsync(ct);
+            if (connection.State != System.Data.ConnectionState.Open)
+            {
+                await connection.OpenAsync(ct);
+            }
+            if (_postgres is null)
+            {
+                // Each lookup touches a few pages of a file far larger than a connection's page cache (2 MiB), so
+                // without a mapping every miss was a pread() and a copy: about a tenth of the session check's CPU in
+                // a profile, and the caches of the idle leases kept evicting each other. Mapped, the leases share
+                // the OS's pages. Reads only: SQLite still writes through write(). The setting stays with the
+                // connection when the pool takes it back, which changes nothing for a writer.
+                await using var pragma = connection.CreateCommand();
+                pragma.CommandText = $"PRAGMA mmap_size = {SqliteMmapBytes}";
+                await pragma.ExecuteNonQueryAsync(ct);
+            }
+            var command = connection.CreateCommand();
+            command.CommandText = statement.Sql;
+            foreach (var (name, value) in statement.Parameters)
+            {
+                Add(command, name, value);
+            }
+            if (_postgres is null)
+            {
+                await command.PrepareAsync(ct);
+            }
+            return new Lease(connection, command);
         }
-        if (_postgres is null)
+        catch
         {
-            // Each lookup touches a few pages of a file far larger than a connection's page cache (2 MiB), so
-            // without a mapping every miss was a pread() and a copy: about a tenth of the session check's CPU in
-            // a profile, and the caches of the idle leases kept evicting each other. Mapped, the leases share
-            // the OS's pages. Reads only: SQLite still writes through write(). Per connection, not per file.
-            await using var pragma = connection.CreateCommand();
-            pragma.CommandText = $"PRAGMA mmap_size = {SqliteMmapBytes}";
-            await pragma.ExecuteNonQueryAsync(ct);
+            await connection.DisposeAsync(); // an aborted request or a failed prepare must not leave it open
+            throw;
         }
-        var command = connection.CreateCommand();
-        command.CommandText = statement.Sql;
-        foreach (var (name, value) in statement.Parameters)
-        {
-            Add(command, name, value);
-        }
-        if (_postgres is null)
-        {
-            await command.PrepareAsync(ct);
-        }
-        return new Lease(connection, command);
     }
 
     private void Return(Statement statement, Lease lease)

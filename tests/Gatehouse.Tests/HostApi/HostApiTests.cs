@@ -30,10 +30,12 @@ public abstract class HostApiTests(DatabaseKind database) : IAsyncLifetime
 
     public static TheoryData<ClientKind> Clients => new() { ClientKind.App, ClientKind.Browser };
 
-    private async Task<HostApp> StartAsync(Dictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
+    private async Task<HostApp> StartAsync(Dictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null,
+        Action<WebApplication>? pipeline = null)
     {
         _host = await HostApp.StartAsync(database, app =>
         {
+            pipeline?.Invoke(app);
             app.MapGatehouseUserApi();
             app.MapGet("/api/open", () => "open to all");
             app.MapGet("/api/default", () => "default policy").RequireAuthorization();
@@ -292,8 +294,7 @@ public abstract class HostApiTests(DatabaseKind database) : IAsyncLifetime
 
     /// <summary>
     /// A host whose default scheme is its own: Gatehouse's policies still authenticate with Gatehouse's scheme, so a
-    /// request the host's scheme accepted is not a Gatehouse user (401), and a Gatehouse session is (200). (The
-    /// policies skip naming the scheme only when Gatehouse is the default, when the middleware has already run it.)
+    /// request the host's scheme accepted is not a Gatehouse user (401), and a Gatehouse session is (200).
     /// </summary>
     [Theory, MemberData(nameof(Clients))]
     public async Task WithAnotherDefaultScheme_ThePoliciesStillAskGatehouse(ClientKind kind)
@@ -316,6 +317,43 @@ public abstract class HostApiTests(DatabaseKind database) : IAsyncLifetime
         Assert.Equal(["not_authenticated"], byGatehouse.ErrorCodes);
         Assert.Equal(200, withTheSession.StatusCode);
         Assert.Equal("alice@example.com", withTheSession.Json.GetProperty("email").GetString());
+    }
+
+    /// <summary>
+    /// Gatehouse is the default scheme, and something else in the host's pipeline (a middleware here; Windows
+    /// authentication at the server would do the same) sets HttpContext.User to a principal that carries every claim
+    /// the policies read: none of Gatehouse's policies accepts it.
+    /// </summary>
+    [Theory]
+    [InlineData(UserApi.MePath)]
+    [InlineData("/api/verified")]
+    [InlineData("/api/mfa")]
+    [InlineData("/api/staff")]
+    public async Task APrincipalGatehouseDidNotIssue_PassesNoGatehousePolicy(string path)
+    {
+        var host = await StartAsync(pipeline: app =>
+        {
+            app.Use((context, next) =>
+            {
+                if (context.Request.Headers.ContainsKey(HeaderSchemeHandler.Header))
+                {
+                    context.User = new ClaimsPrincipal(new ClaimsIdentity(
+                    [
+                        new Claim(GatehouseClaimTypes.UserId, "1"), new Claim(GatehouseClaimTypes.EmailVerified, "true"),
+                        new Claim(GatehouseClaimTypes.IsStaff, "true"), new Claim(GatehouseClaimTypes.HasMfa, "true"),
+                    ], "Foreign"));
+                }
+                return next(context);
+            });
+            app.UseAuthentication();
+            app.UseAuthorization();
+        });
+        var stranger = host.Client(ClientKind.App);
+
+        var response = await SendAsync(stranger, HttpMethod.Get, path, headers: new Dictionary<string, string> { [HeaderSchemeHandler.Header] = "yes" });
+
+        Assert.Equal(401, response.StatusCode);
+        Assert.Equal(["not_authenticated"], response.ErrorCodes);
     }
 
     /// <summary>A host's own scheme: anyone who sends the header is "authenticated".</summary>
