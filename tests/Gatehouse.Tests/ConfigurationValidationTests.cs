@@ -21,6 +21,7 @@ public sealed class ConfigurationValidationTests
 
     [Theory]
     [InlineData("Gatehouse:Email:Smtp:Host", "", "Gatehouse:Email:Smtp:Host")]
+    [InlineData("Gatehouse:Database:SqliteMmapSize", "-1", "Gatehouse:Database:SqliteMmapSize")]
     [InlineData("Gatehouse:Email:Delivery", "Console", "Gatehouse:Email:Delivery")]
     [InlineData("Gatehouse:Email:OutboxPollInterval", "00:00:00", "Gatehouse:Email:OutboxPollInterval")]
     [InlineData("Gatehouse:Email:NoticeCooldown", "-00:01:00", "Gatehouse:Email:NoticeCooldown")]

@@ -34,7 +34,9 @@ internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOption
     public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
         string.IsNullOrWhiteSpace(options.ConnectionString)
             ? ValidateOptionsResult.Fail($"Gatehouse:Database:ConnectionString is empty: set a connection string for {options.Provider}.")
-            : ValidateOptionsResult.Success;
+            : options.SqliteMmapSize < 0
+                ? ValidateOptionsResult.Fail($"Gatehouse:Database:SqliteMmapSize is {options.SqliteMmapSize}: give the bytes to map, or 0 to map nothing.")
+                : ValidateOptionsResult.Success;
 }
 
 internal sealed class AccountOptionsValidator : IValidateOptions<AccountOptions>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
 using Gatehouse.Configuration;
 using Gatehouse.Security;
 using Gatehouse.Security.Passwords;
@@ -51,6 +52,7 @@ public sealed class SessionLookup : IAsyncDisposable
 
     private readonly NpgsqlDataSource? _postgres;
     private readonly string _connectionString;
+    private readonly long _sqliteMmapSize;
     private readonly TimeProvider _time;
 
     public SessionLookup(IOptions<DatabaseOptions> options, IOptions<MfaOptions> mfa, TimeProvider time)
@@ -62,6 +64,8 @@ public sealed class SessionLookup : IAsyncDisposable
         _byToken = new Statement(select + ByTokenWhere, [("@hash", Array.Empty<byte>()), ("@now", DateTime.UnixEpoch), ("@client", "")]);
         _byId = new Statement(select + ByIdWhere, [("@id", 0L), ("@user", 0L), ("@now", DateTime.UnixEpoch)]);
         _connectionString = options.Value.ConnectionString;
+        // Address space, not memory: pages load as they are touched (Gatehouse:Database:SqliteMmapSize; 0 maps nothing).
+        _sqliteMmapSize = options.Value.SqliteMmapSize;
         if (options.Value.Provider == DatabaseProvider.Postgres)
         {
             // Prepared statements roughly double PostgreSQL's rate for this query (PRODUCT.md measured
@@ -170,8 +174,6 @@ public sealed class SessionLookup : IAsyncDisposable
     }
 
     private const int MaxIdleLeases = 16;
-    /// <summary>How much of the SQLite file the lookup's connections map (address space, not memory: pages load as touched).</summary>
-    private const long SqliteMmapBytes = 256L * 1024 * 1024;
 
     /// <summary>One query with its parameters (placeholders until bound) and its idle leases.</summary>
     private sealed class Statement(string sql, (string Name, object Value)[] parameters)
@@ -198,7 +200,7 @@ public sealed class SessionLookup : IAsyncDisposable
             {
                 await connection.OpenAsync(ct);
             }
-            if (_postgres is null)
+            if (_postgres is null && _sqliteMmapSize > 0)
             {
                 // Each lookup touches a few pages of a file far larger than a connection's page cache (2 MiB), so
                 // without a mapping every miss was a pread() and a copy: about a tenth of the session check's CPU in
@@ -206,7 +208,7 @@ public sealed class SessionLookup : IAsyncDisposable
                 // the OS's pages. Reads only: SQLite still writes through write(). The setting stays with the
                 // connection when the pool takes it back, which changes nothing for a writer.
                 await using var pragma = connection.CreateCommand();
-                pragma.CommandText = $"PRAGMA mmap_size = {SqliteMmapBytes}";
+                pragma.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA mmap_size = {_sqliteMmapSize}");
                 await pragma.ExecuteNonQueryAsync(ct);
             }
             var command = connection.CreateCommand();
