@@ -103,22 +103,22 @@ public sealed partial class SessionAuthenticationHandler(SessionResolver resolve
     public Task ChallengeAsync(AuthenticationProperties? properties)
     {
         Log.Challenged(logger, _scheme.Name);
-        if (HostApi.HostApiResponses.IsApiRequest(_context.Request))
-        {
-            return HostApi.HostApiResponses.ChallengeAsync(_context);
-        }
-        _context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        return Task.CompletedTask;
+        return Refuse(StatusCodes.Status401Unauthorized, HostApi.HostApiResponses.ChallengeAsync);
     }
 
     public Task ForbidAsync(AuthenticationProperties? properties)
     {
         Log.Forbidden(logger, _scheme.Name);
+        return Refuse(StatusCodes.Status403Forbidden, HostApi.HostApiResponses.ForbidAsync);
+    }
+
+    private Task Refuse(int status, Func<HttpContext, Task> envelope)
+    {
         if (HostApi.HostApiResponses.IsApiRequest(_context.Request))
         {
-            return HostApi.HostApiResponses.ForbidAsync(_context);
+            return envelope(_context);
         }
-        _context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        _context.Response.StatusCode = status;
         return Task.CompletedTask;
     }
 
