@@ -248,14 +248,16 @@ public sealed class CookieTokenFlow(
         {
             return null;
         }
-        var pair = await refresh.IssueFirstAsync(row.Id, userId, row.ExpiresAt, ct);
-        if (pair is null)
+        // The first refresh token was stored with the session (CookieTokenFilter sets AuthContext.IssuesRefreshTokens).
+        var refreshToken = auth.Issued.RefreshToken ?? throw new InvalidOperationException("A cookie-endpoint login was started without its first refresh token.");
+        var access = await refresh.FirstAccessTokenAsync(row.Id, userId, ct);
+        if (access is null)
         {
-            _endedBeforeItsTokens = true; // a concurrent request ended the session before its first pair was stored
+            _endedBeforeItsTokens = true; // a concurrent request ended the session after the login's commit
             return null;
         }
-        cookies.WritePair(http, pair.AccessToken, pair.RefreshToken);
-        return pair.AccessToken;
+        cookies.WritePair(http, access, refreshToken);
+        return access;
     }
 
     // Set by LoggedInAsync: the flow logged in, then lost its session to a concurrent request before the tokens existed.

@@ -29,7 +29,11 @@ public sealed class LoadedSession
 }
 
 /// <summary>A session this request created: the token (known only now, never stored) and its row.</summary>
-public sealed record IssuedSession(string Token, Storage.Entities.Session Row);
+public sealed record IssuedSession(string Token, Storage.Entities.Session Row)
+{
+    /// <summary>The first refresh token of its family, stored with the row, when <see cref="AuthContext.IssuesRefreshTokens"/>.</summary>
+    public string? RefreshToken { get; init; }
+}
 
 /// <summary>
 /// Per-request authentication state, filled by <see cref="SessionEndpointFilter"/> before a handler
@@ -47,6 +51,11 @@ public sealed class AuthContext
     /// says (app: <c>meta.session_token</c>) or into the cookie (browser).
     /// </summary>
     public IssuedSession? Issued { get; set; }
+    /// <summary>
+    /// A logged-in session this request starts gets its first refresh token in the same unit of work (the JWT
+    /// strategy's app client; the cookie endpoints), so no session commits without it.
+    /// </summary>
+    public bool IssuesRefreshTokens { get; set; }
     /// <summary>The browser session was ended; the cookie is cleared.</summary>
     public bool SessionEnded { get; set; }
     /// <summary>Django rotates the CSRF token at login.</summary>

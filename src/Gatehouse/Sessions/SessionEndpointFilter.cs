@@ -32,6 +32,7 @@ public sealed partial class SessionEndpointFilter(
         var http = context.HttpContext;
         var endpoint = http.GetEndpoint();
         auth.Client = endpoint?.Metadata.GetMetadata<ClientKindMetadata>()?.Kind ?? ClientKind.App;
+        auth.IssuesRefreshTokens = auth.Client == ClientKind.App && tokens.IssuesRefreshTokens;
         auth.Ip = ipResolver.Resolve(http);
         var userAgent = http.Request.Headers.UserAgent.ToString();
         auth.UserAgent = userAgent.Length > 512 ? userAgent[..512] : userAgent;
@@ -123,7 +124,7 @@ public sealed partial class SessionEndpointFilter(
             }
             catch (Exception ex) when (DatabaseConflict.IsBusy(ex))
             {
-                return Busy(http); // the flow committed, its tokens could not be stored: no half-issued session goes out
+                return Busy(http); // the flow committed, its access token's reads stayed busy: no half-issued session goes out
             }
             if (meta is not null)
             {

@@ -3,6 +3,7 @@ using Gatehouse.Configuration;
 using Gatehouse.Security;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
+using Gatehouse.Tokens;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ namespace Gatehouse.Sessions;
 /// Starts, rotates and ends sessions. Writes are added to the request's DbContext so they commit
 /// together with the flow's other changes. (Reading a session per request is <see cref="SessionLookup"/>'s.)
 /// </summary>
-public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOptions<SessionOptions> options)
+public sealed class SessionStore(GatehouseDbContext db, RefreshTokenMint refreshTokens, TimeProvider time, IOptions<SessionOptions> options)
 {
     /// <summary>
     /// Starts a logged-in session (new token, new CSRF token) for <paramref name="user"/> and drops the
@@ -28,7 +29,13 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
 
     private void Start(AuthContext auth, SessionUser? user, string stamp, SessionState state)
     {
-        if (auth.Session is { } current && current.Created is null)
+        if (auth.Session is { Created: { Id: 0 } unsaved })
+        {
+            // A session this request started and has not saved yet (a flow that began a pending session, then
+            // logged in): it is never handed out, so it is not inserted either, nor its first refresh token.
+            Discard(unsaved);
+        }
+        else if (auth.Session is { } current)
         {
             RemoveById(current.Id);
         }
@@ -48,7 +55,15 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
             UserAgent = auth.UserAgent,
         };
         db.Sessions.Add(entity);
-        auth.Issued = new IssuedSession(token, entity);
+        string? refresh = null;
+        if (user is not null && auth.IssuesRefreshTokens)
+        {
+            // The family's first token is inserted with its session, in the flow's one save: a failure to store
+            // it leaves no session behind, and no session commits that a client could not refresh.
+            (refresh, var row) = refreshTokens.ForNewSession(entity);
+            db.RefreshTokens.Add(row);
+        }
+        auth.Issued = new IssuedSession(token, entity) { RefreshToken = refresh };
         auth.RotateCsrf = user is not null;
         auth.Session = new LoadedSession { Created = entity, CreatedAt = now, LastSeenAt = now, User = user, StateJson = entity.State };
     }
@@ -118,6 +133,19 @@ public sealed class SessionStore(GatehouseDbContext db, TimeProvider time, IOpti
     /// <summary>Deletes all of a user's sessions except <paramref name="keepId"/>; runs immediately (inside the caller's transaction).</summary>
     public Task<int> EndOthersAsync(long userId, long? keepId, CancellationToken ct) =>
         db.Sessions.Where(s => s.UserId == userId && s.Id != (keepId ?? -1)).ExecuteDeleteAsync(ct);
+
+    private void Discard(Session unsaved)
+    {
+        // Rows that point at it through a navigation would otherwise insert it again.
+        var dependents = db.ChangeTracker.Entries()
+            .Where(e => e.Entity is RefreshToken { Session: var s } && s == unsaved || e.Entity is TrustedBrowserSession { Session: var t } && t == unsaved)
+            .ToList();
+        foreach (var dependent in dependents)
+        {
+            dependent.State = EntityState.Detached;
+        }
+        db.Entry(unsaved).State = EntityState.Detached;
+    }
 
     private void RemoveById(long id)
     {

@@ -26,8 +26,15 @@ public interface ITokenStrategy
     ValueTask<AccessTokenSession?> ReadAccessTokenAsync(HttpContext context) => ValueTask.FromResult<AccessTokenSession?>(null);
 
     /// <summary>
+    /// A logged-in app session gets refresh tokens (its first one is stored with it: <see cref="AuthContext.IssuesRefreshTokens"/>).
+    /// A strategy (or a host's wrapper of one) whose <see cref="PrepareMetaAsync"/> hands out
+    /// <see cref="IssuedSession.RefreshToken"/> must answer true, or its logins fail after their commit.
+    /// </summary>
+    bool IssuesRefreshTokens => false;
+
+    /// <summary>
     /// What <c>meta</c> gets for <paramref name="issued"/>, prepared after the flow committed (the JWT strategy
-    /// stores the session's first refresh token here). The default writes <see cref="WriteMeta"/>. Null when the
+    /// signs the session's first access token here). The default writes <see cref="WriteMeta"/>. Null when the
     /// session can no longer be handed out (a concurrent request ended it after the flow's commit): the request
     /// is then answered as for an ended session, never as a login without its tokens.
     /// </summary>

@@ -25,6 +25,8 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLook
 
     public void WriteMeta(Utf8JsonWriter meta, IssuedSession issued) => _sessionTokens.WriteMeta(meta, issued);
 
+    public bool IssuesRefreshTokens => true;
+
     public async ValueTask<AccessTokenSession?> ReadAccessTokenAsync(HttpContext context)
     {
         if (validator.ReadFromRequest(context.Request) is not { } token)
@@ -64,16 +66,18 @@ public sealed class JwtTokenStrategy(AccessTokenValidator validator, SessionLook
         {
             return meta => WriteMeta(meta, issued);
         }
+        // SessionStore stored the first refresh token with the session (AuthContext.IssuesRefreshTokens).
+        var refreshToken = issued.RefreshToken ?? throw new InvalidOperationException("A logged-in app session was started without its first refresh token.");
         var refresh = context.RequestServices.GetRequiredService<RefreshTokenFlow>();
-        if (await refresh.IssueFirstAsync(issued.Row.Id, userId, issued.Row.ExpiresAt, context.RequestAborted) is not { } pair)
+        if (await refresh.FirstAccessTokenAsync(issued.Row.Id, userId, context.RequestAborted) is not { } accessToken)
         {
-            return null; // the session ended (or its user went) between the flow's commit and its first pair
+            return null; // the session ended (or its user went) between the flow's commit and its access token
         }
         return meta =>
         {
             WriteMeta(meta, issued);
-            meta.WriteString("access_token", pair.AccessToken);
-            meta.WriteString("refresh_token", pair.RefreshToken);
+            meta.WriteString("access_token", accessToken);
+            meta.WriteString("refresh_token", refreshToken);
         };
     }
 }

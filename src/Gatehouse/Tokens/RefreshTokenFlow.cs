@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -28,7 +27,7 @@ public sealed record RefreshOutcome(RefreshFailure Failure, string? AccessToken 
 
 /// <summary>
 /// Refresh tokens in families (one family per app session): <c>POST tokens/refresh</c> and the first pair at login.
-/// A refresh token is 32 random bytes (base64url), opaque, and stored only as its SHA-256. With rotation on,
+/// A refresh token is opaque and stored only as its SHA-256 (<see cref="RefreshTokenMint"/>). With rotation on,
 /// each is single-use: it is spent by one conditional UPDATE, in the same transaction that stores its
 /// successor. Presenting a spent token within <see cref="TokenOptions.RefreshReuseGracePeriod"/> answers the
 /// same pair again (a client's concurrent refreshes: never two diverging families); after it, the reuse
@@ -36,35 +35,19 @@ public sealed record RefreshOutcome(RefreshFailure Failure, string? AccessToken 
 /// </summary>
 public sealed partial class RefreshTokenFlow(
     GatehouseDbContext db, AccessTokenClaimsBuilder claims, AccessTokenIssuer issuer, SessionLookup sessions,
-    SecretBox box, AuditLog audit, IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenFlow> logger)
+    RefreshTokenMint mint, SecretBox box, AuditLog audit, IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenFlow> logger)
 {
     private const string SuccessorPurpose = "tokens.refresh_successor";
     internal const int MaxTokenLength = 128;
     private readonly TokenOptions _options = options.Value;
 
-    /// <summary>The first pair of a session that just logged in (its commit is done); null if the user is gone.</summary>
-    public async Task<TokenPair?> IssueFirstAsync(long sessionId, long userId, DateTime sessionExpiresAt, CancellationToken ct)
-    {
-        var access = await AccessTokenAsync(userId, sessionId, ct);
-        if (access is null)
-        {
-            return null;
-        }
-        var (refresh, row) = NewRefreshToken(sessionId, sessionExpiresAt);
-        db.RefreshTokens.Add(row);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException ex) when (DatabaseConflict.IsForeignKeyViolation(ex))
-        {
-            // The session was ended by a concurrent request (its foreign key is gone): no pair for a dead session.
-            // Anything else (SQLite busy) propagates: the caller answers it as "retry", never as an ended session.
-            db.ChangeTracker.Clear();
-            return null;
-        }
-        return new TokenPair(access, refresh);
-    }
+    /// <summary>
+    /// The access token of a session that just logged in (its first refresh token was stored with it, in the
+    /// flow's transaction: <see cref="RefreshTokenMint.ForNewSession"/>). Null when the session is no longer alive:
+    /// a concurrent request (logout elsewhere, a password change) ended it after the flow's commit, or its user went.
+    /// </summary>
+    public async Task<string?> FirstAccessTokenAsync(long sessionId, long userId, CancellationToken ct) =>
+        await sessions.FindByIdAsync(sessionId, userId, ct) is null ? null : await AccessTokenAsync(userId, sessionId, ct);
 
     /// <summary>POST tokens/refresh <c>{"refresh_token"}</c>: 200 <c>{access_token, refresh_token?}</c>.</summary>
     public async Task<ApiResult> RefreshAsync(JsonInput input, CancellationToken ct)
@@ -121,7 +104,7 @@ public sealed partial class RefreshTokenFlow(
             return new RefreshOutcome(RefreshFailure.None, access, null);
         }
 
-        var (refresh, successor) = NewRefreshToken(found.SessionId, found.SessionExpiresAt);
+        var (refresh, successor) = mint.Next(found.SessionId, found.SessionExpiresAt);
         var sealedPair = box.Seal(JsonSerializer.Serialize(new SealedPair(access, refresh)), SuccessorPurpose, Binding(found.Id));
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
@@ -220,22 +203,6 @@ public sealed partial class RefreshTokenFlow(
     {
         var built = await claims.BuildAsync(userId, sessionId, ct);
         return built is { } b ? issuer.Create(b.Subject, b.Claims) : null;
-    }
-
-    /// <summary>A refresh token lives its lifetime, never longer than its session.</summary>
-    private (string Token, RefreshToken Row) NewRefreshToken(long sessionId, DateTime sessionExpiresAt)
-    {
-        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var now = time.GetUtcNow().UtcDateTime;
-        var expires = now + _options.RefreshTokenLifetime;
-        var row = new RefreshToken
-        {
-            SessionId = sessionId,
-            TokenHash = Secrets.Sha256(token),
-            CreatedAt = now,
-            ExpiresAt = expires < sessionExpiresAt ? expires : sessionExpiresAt,
-        };
-        return (token, row);
     }
 
     private static string Binding(long id) => id.ToString(CultureInfo.InvariantCulture);

@@ -19,6 +19,7 @@ public static class TokenServiceCollectionExtensions
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddScoped<AccessTokenClaimsBuilder>();
+        services.AddSingleton<RefreshTokenMint>();
         services.AddScoped<RefreshTokenFlow>();
         services.AddSingleton<TokenKeyWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<TokenKeyWorker>());

@@ -130,13 +130,13 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     }
 
     [Fact]
-    public async Task Token_WhoseSessionIsEndedBeforeItsTokens_Answers409WithoutCookies()
+    public async Task Token_WhoseSessionIsEndedBeforeItsAccessToken_Answers409WithoutCookies()
     {
         var app = await StartAsync();
         await RegisteredAsync(app);
         using var client = new CookieJwtClient(app);
-        // A concurrent request ends the new session between the login's commit and its first refresh token.
-        await FailingInserts.BeforeInsertAsync(app, "refresh_tokens", "1 = 1", "DELETE FROM sessions WHERE id = NEW.session_id;");
+        // A concurrent request ends the new session right after the login's commit, before its access token is signed.
+        await FailingInserts.AfterInsertAsync(app, "refresh_tokens", "1 = 1", "DELETE FROM sessions WHERE id = NEW.session_id;");
 
         var login = await client.PostAsync("token/", new { email = Email, password = Password });
 
@@ -144,6 +144,25 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
         Assert.Null(login.Access);
         Assert.Null(login.SetCookie("access_token"));
         Assert.Null(login.SetCookie("refresh_token"));
+        await FailingInserts.StopAsync(app, "refresh_tokens");
+        Assert.Equal(200, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Token_WhoseFirstRefreshTokenCannotBeStored_LeavesNoSession()
+    {
+        var app = await StartAsync();
+        await RegisteredAsync(app);
+        using var client = new CookieJwtClient(app);
+        await FailingInserts.StartAsync(app, "refresh_tokens"); // the session and its first refresh token are one save
+
+        var login = await client.PostAsync("token/", new { email = Email, password = Password });
+
+        Assert.Equal(409, login.StatusCode);
+        Assert.Null(login.SetCookie("access_token"));
+        Assert.Null(login.SetCookie("refresh_token"));
+        Assert.Equal(0, await app.DbAsync(db => db.Sessions.CountAsync(s => s.UserId != null)));
+        Assert.Equal(0, await app.DbAsync(db => db.RefreshTokens.CountAsync()));
         await FailingInserts.StopAsync(app, "refresh_tokens");
         Assert.Equal(200, (await client.PostAsync("token/", new { email = Email, password = Password })).StatusCode);
     }

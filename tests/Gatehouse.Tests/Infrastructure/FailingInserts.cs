@@ -19,6 +19,16 @@ public static class FailingInserts
         : $"CREATE FUNCTION {Name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {statement} RETURN NEW; END $$; " +
           $"CREATE TRIGGER {Name} BEFORE INSERT ON {table} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION {Name}();");
 
+    /// <summary>
+    /// Runs <paramref name="statement"/> after each matching insert into <paramref name="table"/>, in its transaction:
+    /// what the statement changes commits with the insert (e.g. the row's parent deleted, as a concurrent request
+    /// would right after the commit).
+    /// </summary>
+    public static Task AfterInsertAsync(GatehouseApp app, string table, string when, string statement) => app.ExecuteSqlAsync(app.Database == DatabaseKind.Sqlite
+        ? $"CREATE TRIGGER {Name} AFTER INSERT ON {table} WHEN {when} BEGIN {statement} END;"
+        : $"CREATE FUNCTION {Name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {statement} RETURN NULL; END $$; " +
+          $"CREATE TRIGGER {Name} AFTER INSERT ON {table} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION {Name}();");
+
     public static Task StopAsync(GatehouseApp app, string table) => app.ExecuteSqlAsync(app.Database == DatabaseKind.Sqlite
         ? $"DROP TRIGGER {Name};"
         : $"DROP TRIGGER {Name} ON {table}; DROP FUNCTION {Name}();");

@@ -42,23 +42,96 @@ public abstract class JwtStrategyTests(DatabaseKind database) : JwtTestBase(data
     }
 
     [Fact]
-    public async Task ALoginWhoseSessionIsEndedBeforeItsTokens_Answers410_NotALoginWithoutTokens()
+    public async Task ALoginWhoseSessionIsEndedBeforeItsAccessToken_Answers410_NotALoginWithoutTokens()
     {
         var app = await StartAsync();
         await (await SignedUpAndVerifiedAsync(app, ClientKind.App, Email)).DeleteAsync("auth/session");
-        // A concurrent request (another device ending this session, a password change) lands between the login's
-        // commit and the insert of its first refresh token. (The trigger's delete rolls back with the insert it
-        // fails, so the session row outlives the test's race; without a token nobody can use it.)
-        await FailingInserts.BeforeInsertAsync(app, "refresh_tokens", "1 = 1", "DELETE FROM sessions WHERE id = NEW.session_id;");
+        // A concurrent request (another device ending this session, a password change) ends the session right
+        // after the login's commit, before its access token is signed: here the delete commits with the login.
+        await FailingInserts.AfterInsertAsync(app, "refresh_tokens", "1 = 1", "DELETE FROM sessions WHERE id = NEW.session_id;");
 
         var login = await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password });
 
         Assert.Equal(410, login.StatusCode);
         Assert.Null(login.SessionTokenInMeta);
         Assert.DoesNotContain("access_token", login.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("refresh_token", login.Body, StringComparison.Ordinal);
         Assert.Equal(0, await app.DbAsync(db => db.RefreshTokens.CountAsync()));
         await FailingInserts.StopAsync(app, "refresh_tokens");
         Assert.Equal(200, (await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task ALoginWhoseFirstRefreshTokenCannotBeStored_LeavesNoSession()
+    {
+        var app = await StartAsync();
+        await (await SignedUpAndVerifiedAsync(app, ClientKind.App, Email)).DeleteAsync("auth/session");
+        // The session and its first refresh token are one save: when the token's insert fails, the session's rolls back.
+        await FailingInserts.StartAsync(app, "refresh_tokens");
+
+        var login = await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password });
+
+        Assert.Equal(409, login.StatusCode);
+        Assert.Null(login.SessionTokenInMeta);
+        Assert.DoesNotContain("access_token", login.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("refresh_token", login.Body, StringComparison.Ordinal);
+        Assert.Equal(0, await app.DbAsync(db => db.RefreshTokens.CountAsync()));
+        Assert.Equal(0, await app.DbAsync(db => db.Sessions.CountAsync(s => s.UserId != null)));
+        await FailingInserts.StopAsync(app, "refresh_tokens");
+        var again = await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password });
+        Assert.Equal(200, again.StatusCode);
+        var sessionId = await app.DbAsync(db => db.Sessions.Where(s => s.UserId != null).Select(s => s.Id).SingleAsync());
+        Assert.Equal(sessionId, await app.DbAsync(db => db.RefreshTokens.Select(t => t.SessionId).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task APasswordResetByCodeThatLogsIn_CommitsOnlyTheLoggedInSession_WithItsOneRefreshToken()
+    {
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:Account:PasswordResetByCodeEnabled"] = "true",
+            ["Gatehouse:Account:LoginOnPasswordReset"] = "true",
+        });
+        await (await SignedUpAndVerifiedAsync(app, ClientKind.App, Email)).DeleteAsync("auth/session");
+        var client = app.Client(ClientKind.App);
+        Assert.Equal(401, (await client.PostAsync("auth/password/request", new { email = Email })).StatusCode);
+        var code = (await MailToAsync(app, Email, "Password Reset Code")).CodeLine()!;
+
+        // Straight to the POST (no GET first): the flow moves its pending reset to a new session and then logs in,
+        // in one request. Only the logged-in session is kept; the intermediate one is never handed out.
+        var reset = await client.PostAsync("auth/password/reset", new { key = code, password = "N3w-Tr0ub4dor&3-horse" });
+
+        Assert.Equal(200, reset.StatusCode);
+        Assert.True(reset.Meta.TryGetProperty("refresh_token", out _));
+        var sessions = await app.DbAsync(db => db.Sessions.Select(s => new { s.Id, s.UserId }).ToListAsync());
+        var only = Assert.Single(sessions);
+        Assert.NotNull(only.UserId);
+        Assert.Equal(only.Id, await app.DbAsync(db => db.RefreshTokens.Select(t => t.SessionId).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task ABrowserLogin_StoresNoRefreshToken()
+    {
+        var app = await StartAsync();
+
+        await SignedUpAndVerifiedAsync(app, ClientKind.Browser, Email);
+
+        Assert.Equal(1, await app.DbAsync(db => db.Sessions.CountAsync(s => s.UserId != null)));
+        Assert.Equal(0, await app.DbAsync(db => db.RefreshTokens.CountAsync()));
+    }
+
+    [Fact]
+    public async Task WithTheSessionStrategy_AnAppLogin_StoresNoRefreshToken()
+    {
+        var app = await StartAsync(new Dictionary<string, string?> { ["Gatehouse:Tokens:Strategy"] = "Session" });
+        await (await SignedUpAndVerifiedAsync(app, ClientKind.App, Email)).DeleteAsync("auth/session");
+
+        var login = await app.Client(ClientKind.App).PostAsync("auth/login", new { email = Email, password = Password });
+
+        Assert.Equal(200, login.StatusCode);
+        Assert.NotNull(login.SessionTokenInMeta);
+        Assert.False(login.Meta.TryGetProperty("refresh_token", out _));
+        Assert.Equal(0, await app.DbAsync(db => db.RefreshTokens.CountAsync()));
     }
 
     [Fact]

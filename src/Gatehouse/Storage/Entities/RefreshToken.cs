@@ -9,6 +9,8 @@ public sealed class RefreshToken
 {
     public long Id { get; set; }
     public long SessionId { get; set; }
+    /// <summary>Set only for the first token of a session inserted in the same save (EF fills <see cref="SessionId"/>).</summary>
+    public Session? Session { get; set; }
     public required byte[] TokenHash { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
