@@ -95,7 +95,6 @@ public static class GatehouseServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<GatehouseOptions>, GatehouseOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHttpContextAccessor();
         // Pooled: a request that touches the database reuses a context instead of building one.
         services.AddSingleton<OutboxSaveInterceptor>();
         services.AddDbContextPool<GatehouseDbContext>((provider, options) =>

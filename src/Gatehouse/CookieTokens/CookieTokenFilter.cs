@@ -30,6 +30,7 @@ public sealed partial class CookieTokenFilter(AuthContext auth, Csrf csrf, Clien
         var http = context.HttpContext;
         auth.Client = ClientKind.App;
         auth.IssuesRefreshTokens = true; // a login here answers a token pair in cookies
+        auth.Http = http;
         auth.Ip = ipResolver.Resolve(http);
         var userAgent = http.Request.Headers.UserAgent.ToString();
         auth.UserAgent = userAgent.Length > 512 ? userAgent[..512] : userAgent;

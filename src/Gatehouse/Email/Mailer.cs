@@ -1,5 +1,6 @@
 using Gatehouse.Configuration;
 using Gatehouse.Security;
+using Gatehouse.Sessions;
 using Gatehouse.Storage;
 using Gatehouse.Storage.Entities;
 using Microsoft.Extensions.Options;
@@ -15,19 +16,19 @@ public sealed class Mailer
     private readonly GatehouseDbContext _db;
     private readonly TimeProvider _time;
     private readonly EmailOptions _options;
-    private readonly IHttpContextAccessor _http;
+    private readonly AuthContext _auth;
     private readonly FrontendOptions _frontend;
     private readonly SecretBox _box;
 
     public Mailer(GatehouseDbContext db, TimeProvider time, IOptions<EmailOptions> options, IOptions<FrontendOptions> frontend,
-        IHttpContextAccessor http, SecretBox box)
+        AuthContext auth, SecretBox box)
     {
         _box = box;
         _db = db;
         _time = time;
         _options = options.Value;
         _frontend = frontend.Value;
-        _http = http;
+        _auth = auth;
     }
 
     /// <summary>
@@ -80,7 +81,7 @@ public sealed class Mailer
 
     /// <summary>The site's name: configured, else the frontend's host, else (Development) the request's host.</summary>
     public string SiteName() =>
-        _options.SiteName ?? (_frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : RequestHost(_http.HttpContext?.Request.Host));
+        _options.SiteName ?? (_frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : RequestHost(_auth.Http?.Request.Host));
 
     /// <summary>
     /// The request's host as a site name (Development only: elsewhere BaseUrl is required). The Host
@@ -115,7 +116,7 @@ public sealed class Mailer
         {
             return path;
         }
-        var origin = _frontend.BaseUrl?.TrimEnd('/') ?? RequestOrigin(_http.HttpContext?.Request);
+        var origin = _frontend.BaseUrl?.TrimEnd('/') ?? RequestOrigin(_auth.Http?.Request);
         return origin + (path.StartsWith('/') ? path : "/" + path);
     }
 

@@ -31,7 +31,6 @@ public static class GatehouseHostApiExtensions
     /// </summary>
     public static IServiceCollection AddGatehousePolicies(this IServiceCollection services)
     {
-        services.AddHttpContextAccessor();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, GatehouseRequirementHandler>());
         services.AddAuthorizationBuilder()
             .AddPolicy(GatehousePolicies.Authenticated, policy => Gatehouse(policy))

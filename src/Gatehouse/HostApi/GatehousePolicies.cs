@@ -40,7 +40,7 @@ public sealed class GatehouseRequirement : IAuthorizationRequirement
 /// Checks a <see cref="GatehouseRequirement"/> against the principal's claims (no query: the session check
 /// loaded them). A refusal is recorded on the request so the scheme's forbid answer names it.
 /// </summary>
-internal sealed class GatehouseRequirementHandler(IOptions<MfaOptions> mfa, IHttpContextAccessor accessor) : AuthorizationHandler<GatehouseRequirement>
+internal sealed class GatehouseRequirementHandler(IOptions<MfaOptions> mfa) : AuthorizationHandler<GatehouseRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, GatehouseRequirement requirement)
     {
@@ -65,8 +65,9 @@ internal sealed class GatehouseRequirementHandler(IOptions<MfaOptions> mfa, IHtt
             return Task.CompletedTask;
         }
         context.Fail(new AuthorizationFailureReason(this, denial.Message));
-        var http = context.Resource as HttpContext ?? accessor.HttpContext;
-        if (http is not null && http.Features.Get<HostApiDenial>() is null)
+        // The authorization middleware passes the request as the resource. A host's own AuthorizeAsync call with
+        // another resource still gets the refusal, only the generic 403 message instead of this one.
+        if (context.Resource is HttpContext http && http.Features.Get<HostApiDenial>() is null)
         {
             http.Features.Set(denial);
         }

@@ -22,7 +22,7 @@ namespace Gatehouse.Mfa;
 /// that passes for a cookie.
 /// </summary>
 public sealed class TrustedBrowsers(
-    GatehouseDbContext db, IHttpContextAccessor http, AuthContext auth, TimeProvider time,
+    GatehouseDbContext db, AuthContext auth, TimeProvider time,
     IOptions<MfaOptions> options, IOptions<SessionOptions> sessionOptions)
 {
     private readonly MfaOptions _options = options.Value;
@@ -34,7 +34,7 @@ public sealed class TrustedBrowsers(
     public async Task<bool> IsTrustedAsync(User user, CancellationToken ct)
     {
         if (!_options.TrustEnabled || auth.Client != ClientKind.Browser ||
-            http.HttpContext?.Request.Cookies[_options.TrustCookieName] is not { Length: > 0 and <= 128 } value)
+            auth.Http?.Request.Cookies[_options.TrustCookieName] is not { Length: > 0 and <= 128 } value)
         {
             return false;
         }
@@ -80,7 +80,7 @@ public sealed class TrustedBrowsers(
             Ip = Truncate(auth.Ip, 64),
             UserAgent = Truncate(auth.UserAgent, 512),
         });
-        var context = http.HttpContext!;
+        var context = auth.Http ?? throw new InvalidOperationException("Trusting a browser needs the request (AuthContext.Http).");
         var session = sessionOptions.Value;
         context.Response.Cookies.Append(_options.TrustCookieName, token, new CookieOptions
         {

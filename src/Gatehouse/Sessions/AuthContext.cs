@@ -42,6 +42,12 @@ public sealed record IssuedSession(string Token, Storage.Entities.Session Row)
 public sealed class AuthContext
 {
     public ClientKind Client { get; set; }
+    /// <summary>
+    /// The request this context belongs to, set with it by the filter. Services that need the request (a cookie,
+    /// Development's link origin) read it here instead of through IHttpContextAccessor, which Gatehouse does not
+    /// register: the accessor writes an AsyncLocal on every request, and that made each Bearer check measurably dearer.
+    /// </summary>
+    internal HttpContext? Http { get; set; }
     public LoadedSession? Session { get; set; }
     public string Ip { get; set; } = "";
     public string UserAgent { get; set; } = "";

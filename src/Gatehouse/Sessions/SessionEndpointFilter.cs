@@ -33,6 +33,7 @@ public sealed partial class SessionEndpointFilter(
         var endpoint = http.GetEndpoint();
         auth.Client = endpoint?.Metadata.GetMetadata<ClientKindMetadata>()?.Kind ?? ClientKind.App;
         auth.IssuesRefreshTokens = auth.Client == ClientKind.App && tokens.IssuesRefreshTokens;
+        auth.Http = http;
         auth.Ip = ipResolver.Resolve(http);
         var userAgent = http.Request.Headers.UserAgent.ToString();
         auth.UserAgent = userAgent.Length > 512 ? userAgent[..512] : userAgent;

@@ -84,6 +84,30 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task APlausibleHostHeader_IsTheLinksOriginAndTheSiteName_InDevelopment(ClientKind kind)
+    {
+        // The positive side of the two tests above: the mailer reads the request it is queued from (AuthContext.Http).
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            [GatehouseApp.EnvironmentSetting] = "Development",
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+        });
+        var client = app.Client(kind);
+        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
+        {
+            Content = new StringContent("""{"email":"carol@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Host = "dev.example:5000";
+
+        var signup = await client.SendRawAsync(request);
+
+        Assert.Equal(401, signup.StatusCode);
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("carol@example.com"));
+        Assert.StartsWith("http://dev.example:5000/", mail.FirstUrl(), StringComparison.Ordinal);
+        Assert.StartsWith("[dev.example:5000] ", mail.Subject, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task AbsoluteTemplate_IsUsedAsGiven_WithTheKeyPercentEncoded(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?>

@@ -1,6 +1,9 @@
+using Gatehouse.HostApi;
 using Gatehouse.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatehouse.Tests.Hosting;
 
@@ -78,6 +81,22 @@ public sealed class LibraryHostTests : IAsyncLifetime
         using var response = await host.Client().SendAsync(request);
 
         Assert.Equal("http ", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void Gatehouse_RegistersNoHttpContextAccessor()
+    {
+        // The accessor writes an AsyncLocal on every request of the host, Gatehouse's or not; Gatehouse's services
+        // read the request from AuthContext instead. A host that wants the accessor registers it itself.
+        var settings = new Dictionary<string, string?> { ["Gatehouse:SecretKey"] = Convert.ToBase64String(new byte[32]) };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+
+        services.AddGatehouse(configuration);
+        services.AddAuthentication().AddGatehouse();
+
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IHttpContextAccessor));
+        Assert.Contains(services, d => d.ServiceType == typeof(Gatehouse.Sessions.AuthContext));
     }
 
     [Fact]
