@@ -43,6 +43,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Sessions:CsrfCookieName", "sessionid", "Gatehouse:Sessions:CookieName and CsrfCookieName")]
     [InlineData("Gatehouse:Sessions:CsrfCookieName", "csrf;token", "Gatehouse:Sessions:CsrfCookieName")]
     [InlineData("Gatehouse:Sessions:CsrfHeaderName", "X CSRF", "Gatehouse:Sessions:CsrfHeaderName")]
+    [InlineData("Gatehouse:Mfa:TrustCookieName", "mfa;trusted", "Gatehouse:Mfa:TrustCookieName")]
     [InlineData("Gatehouse:Sessions:CookieDomain", "https://example.com", "Gatehouse:Sessions:CookieDomain")]
     [InlineData("Gatehouse:Sessions:CookieSameSite", "Unspecified", "Gatehouse:Sessions:CookieSameSite")]
     [InlineData("Gatehouse:Sessions:CsrfTrustedOrigins:0", "app.example.com", "Gatehouse:Sessions:CsrfTrustedOrigins")]
@@ -74,6 +75,63 @@ public sealed class ConfigurationValidationTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Gatehouse:Sessions:CookieName", "__Host-sessionid", "Gatehouse:Sessions:CookieDomain", "example.com", "Gatehouse:Sessions:CookieName \"__Host-sessionid\" has the __Host- prefix")]
+    [InlineData("Gatehouse:Sessions:CsrfCookieName", "__Secure-csrftoken", "Gatehouse:Sessions:CookieSecure", "false", "Gatehouse:Sessions:CsrfCookieName \"__Secure-csrftoken\" has the __Secure- prefix")]
+    [InlineData("Gatehouse:Mfa:TrustCookieName", "__host-trusted", "Gatehouse:Sessions:CookieDomain", "example.com", "Gatehouse:Mfa:TrustCookieName \"__host-trusted\"")]
+    [InlineData("Gatehouse:CookieTokens:AccessCookieName", "__Secure-access", "Gatehouse:Sessions:CookieSecure", "false", "Gatehouse:CookieTokens:AccessCookieName")]
+    [InlineData("Gatehouse:CookieTokens:RefreshCookieName", "__Host-refresh", "Gatehouse:CookieTokens:Enabled", "true", "this cookie's path is /api/auth/")]
+    [InlineData("Gatehouse:CookieTokens:PendingCookieName", "__HOST-pending", "Gatehouse:CookieTokens:Enabled", "true", "Gatehouse:CookieTokens:PendingCookieName")]
+    public async Task Startup_WithACookiePrefixThatBrowsersWouldRefuse_FailsNamingTheCookie(string key, string value, string otherKey, string otherValue, string named)
+    {
+        // A browser drops a __Secure- cookie that is not Secure and a __Host- cookie with a Domain or a path other than /,
+        // silently: the server would answer logins that never stick.
+        var settings = new Dictionary<string, string?>(Valid) { [key] = value, [otherKey] = otherValue };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Startup_InDevelopmentWithoutCookieSecure_RefusesAPrefixedCookieName()
+    {
+        // Development leaves Secure to each request's scheme; a request over plain http would lose the cookie.
+        var settings = new Dictionary<string, string?>(Valid) { ["Gatehouse:Sessions:CookieName"] = "__Host-sessionid" };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings, "Development"));
+
+        Assert.Contains("set Gatehouse:Sessions:CookieSecure to true", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Startup_WithPrefixedCookieNamesThatFitTheirCookies_Succeeds()
+    {
+        // Production: Secure by default. The session, CSRF, trust and access cookies have path / and no Domain; the refresh
+        // cookie's path is the endpoints' prefix, so __Secure- is the prefix it can have.
+        var settings = new Dictionary<string, string?>(Valid)
+        {
+            ["Gatehouse:Sessions:CookieName"] = "__Host-sessionid",
+            ["Gatehouse:Sessions:CsrfCookieName"] = "__Host-csrftoken",
+            ["Gatehouse:Mfa:TrustCookieName"] = "__Host-mfa_trusted",
+            ["Gatehouse:CookieTokens:Enabled"] = "true",
+            ["Gatehouse:CookieTokens:AccessCookieName"] = "__Host-access_token",
+            ["Gatehouse:CookieTokens:RefreshCookieName"] = "__Secure-refresh_token",
+            ["Gatehouse:CookieTokens:PendingCookieName"] = "__Secure-mfa_pending",
+        };
+        // The cookie endpoints load the signing keys at start, on a connection of their own: a file, not :memory:.
+        var directory = Directory.CreateTempSubdirectory("gatehouse-prefixes-").FullName;
+        settings["Gatehouse:Database:ConnectionString"] = $"Data Source={Path.Combine(directory, "gatehouse.db")};Pooling=False";
+        try
+        {
+            await StartAsync(settings);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Theory]
@@ -165,9 +223,9 @@ public sealed class ConfigurationValidationTests
         await StartAsync(new Dictionary<string, string?>(Valid) { ["Gatehouse:Sessions:CookieSameSite"] = "None" });
     }
 
-    private static async Task StartAsync(Dictionary<string, string?> settings)
+    private static async Task StartAsync(Dictionary<string, string?> settings, string environment = "Production")
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -259,6 +259,13 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
                 failures.Add($"Gatehouse:Sessions:{setting} \"{value}\" is not a valid cookie name: use letters, digits and -._ only (e.g. sessionid).");
             }
         }
+        foreach (var (setting, value) in new[] { ("CookieName", options.CookieName), ("CsrfCookieName", options.CsrfCookieName) })
+        {
+            if (IsToken(value) && CookieNames.CheckPrefix($"Gatehouse:Sessions:{setting}", value, "/", options) is { } prefix)
+            {
+                failures.Add(prefix);
+            }
+        }
         if (string.Equals(options.CookieName, options.CsrfCookieName, StringComparison.OrdinalIgnoreCase))
         {
             failures.Add("Gatehouse:Sessions:CookieName and CsrfCookieName must differ: one cookie would overwrite the other.");
@@ -291,12 +298,10 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    // RFC 6265 cookie-name / RFC 9110 field-name are "tokens"; a conservative subset keeps every browser happy.
-    private static bool IsToken(string? value) =>
-        !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    private static bool IsToken(string? value) => CookieNames.IsToken(value);
 }
 
-internal sealed class MfaOptionsValidator(IHostEnvironment environment) : IValidateOptions<MfaOptions>
+internal sealed class MfaOptionsValidator(IHostEnvironment environment, IOptions<SessionOptions> sessions) : IValidateOptions<MfaOptions>
 {
     public ValidateOptionsResult Validate(string? name, MfaOptions options)
     {
@@ -337,6 +342,14 @@ internal sealed class MfaOptionsValidator(IHostEnvironment environment) : IValid
         if (options.TrustLifetime <= TimeSpan.Zero)
         {
             failures.Add("Gatehouse:Mfa:TrustLifetime must be positive.");
+        }
+        if (!CookieNames.IsToken(options.TrustCookieName))
+        {
+            failures.Add($"Gatehouse:Mfa:TrustCookieName \"{options.TrustCookieName}\" is not a valid cookie name: use letters, digits and -._ only (e.g. mfa_trusted).");
+        }
+        else if (CookieNames.CheckPrefix("Gatehouse:Mfa:TrustCookieName", options.TrustCookieName, "/", sessions.Value) is { } prefix)
+        {
+            failures.Add(prefix);
         }
         if (options.WebAuthnAllowInsecureOrigin && !environment.IsDevelopment())
         {

@@ -33,7 +33,7 @@ public sealed class CookieTokenOptions
     internal string GroupPrefix => Prefix.TrimEnd('/');
 }
 
-internal sealed class CookieTokenOptionsValidator : IValidateOptions<CookieTokenOptions>
+internal sealed class CookieTokenOptionsValidator(IOptions<Configuration.SessionOptions> sessions) : IValidateOptions<CookieTokenOptions>
 {
     public ValidateOptionsResult Validate(string? name, CookieTokenOptions options)
     {
@@ -55,6 +55,19 @@ internal sealed class CookieTokenOptionsValidator : IValidateOptions<CookieToken
         else if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
         {
             failures.Add("Gatehouse:CookieTokens:AccessCookieName, RefreshCookieName and PendingCookieName must differ from each other.");
+        }
+        else
+        {
+            // The paths CookieTokenCookies writes them with: the access cookie for the whole site, the others for the endpoints only.
+            var paths = new[] { ("AccessCookieName", options.AccessCookieName, "/"), ("RefreshCookieName", options.RefreshCookieName, options.Prefix),
+                ("PendingCookieName", options.PendingCookieName, options.Prefix) };
+            foreach (var (setting, cookie, path) in paths)
+            {
+                if (Configuration.CookieNames.CheckPrefix($"Gatehouse:CookieTokens:{setting}", cookie, path, sessions.Value) is { } refused)
+                {
+                    failures.Add(refused);
+                }
+            }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
