@@ -150,7 +150,11 @@ if "9-bearer-stateless" in summary and ceiling:
     target("Stateless Bearer check ≥ 70% of the ceiling", f"{100 * r:.0f}%{against_floor}", r >= 0.7)
 if "10-bearer-stateful" in summary and "2-session-app" in summary:
     r = summary["10-bearer-stateful"]["rps_median"] / summary["2-session-app"]["rps_median"]
-    target("Stateful Bearer check ≥ the session check's rate (scenario 2)", f"{100 * r:.0f}% of scenario 2", r >= 1.0)
+    # Not the same working set: scenario 10's tokens name the sessions logged in for it, scenario 2 draws its tokens from
+    # every seeded session, so its lookups touch far more of the file (a slow page cache hurts 2 more than 10).
+    tokens = meta.get("jwt_tokens")
+    working_set = f" (the lookups of 10 name {tokens:,} sessions, those of 2 draw from {meta['sqlite_sessions_per_client']:,})" if tokens else ""
+    target("Stateful Bearer check ≥ the session check's rate (scenario 2)", f"{100 * r:.0f}% of scenario 2{working_set}", r >= 1.0)
 if derived["gatehouse_rss_peak_mb"] is not None:
     m = derived["gatehouse_rss_peak_mb"]
     mapped = max(s["db_mapped_mb"] for k, s in summary.items() if k not in ("1-ceiling", "1b-floor"))

@@ -208,7 +208,7 @@ json.dump({
   "duration_s": $DURATION, "reps": $REPS, "connections": $CONNECTIONS,
   "login_connections": $LOGIN_CONNECTIONS, "storm_connections": $STORM_CONNECTIONS,
   "signup_connections": $SIGNUP_CONNECTIONS, "hash_iterations": $ITERATIONS,
-  "sqlite_users": $SQLITE_USERS, "sqlite_sessions_per_client": $SQLITE_SESSIONS,
+  "sqlite_users": $SQLITE_USERS, "sqlite_sessions_per_client": $SQLITE_SESSIONS, "jwt_tokens": $JWT_TOKENS,
   "pg_users": $PG_USERS, "pg_sessions": $PG_SESSIONS,
   "load_at_start": open('/proc/loadavg').read().split()[:3],
   "testhosts_at_start": int(sh("pgrep -f '[t]esthost' | wc -l") or 0),
