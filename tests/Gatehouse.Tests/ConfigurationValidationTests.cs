@@ -84,6 +84,9 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:CookieTokens:AccessCookieName", "__Secure-access", "Gatehouse:Sessions:CookieSecure", "false", "Gatehouse:CookieTokens:AccessCookieName")]
     [InlineData("Gatehouse:CookieTokens:RefreshCookieName", "__Host-refresh", "Gatehouse:CookieTokens:Enabled", "true", "this cookie's path is /api/auth/")]
     [InlineData("Gatehouse:CookieTokens:PendingCookieName", "__HOST-pending", "Gatehouse:CookieTokens:Enabled", "true", "Gatehouse:CookieTokens:PendingCookieName")]
+    [InlineData("Gatehouse:Sessions:CsrfCookieName", "__Host-Http-csrftoken", "Gatehouse:Sessions:CookieSecure", "true", "has an HttpOnly prefix")]
+    [InlineData("Gatehouse:Mfa:TrustCookieName", "sessionid", "Gatehouse:Sessions:CookieSecure", "true", "Gatehouse:Mfa:TrustCookieName \"sessionid\" is the name of the session or CSRF cookie")]
+    [InlineData("Gatehouse:CookieTokens:AccessCookieName", "csrftoken", "Gatehouse:CookieTokens:Enabled", "true", "Gatehouse:CookieTokens:AccessCookieName \"csrftoken\" is the name of the session or CSRF cookie")]
     public async Task Startup_WithACookiePrefixThatBrowsersWouldRefuse_FailsNamingTheCookie(string key, string value, string otherKey, string otherValue, string named)
     {
         // A browser drops a __Secure- cookie that is not Secure and a __Host- cookie with a Domain or a path other than /,
@@ -93,6 +96,28 @@ public sealed class ConfigurationValidationTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Startup_WithoutBaseUrl_SiteNameOrAWebTemplate_FailsAskingForTheSiteName()
+    {
+        // App-scheme templates name no site; the last resort would be a request's Host header.
+        var settings = new Dictionary<string, string?>(Valid)
+        {
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+            ["Gatehouse:FrontendUrls:account_confirm_email"] = "myapp://verify/{key}",
+            ["Gatehouse:FrontendUrls:account_reset_password_from_key"] = "myapp://reset/{key}",
+            ["Gatehouse:FrontendUrls:account_reset_password"] = "myapp://reset",
+            ["Gatehouse:FrontendUrls:account_signup"] = "myapp://signup",
+            ["Gatehouse:Mfa:WebAuthnRpId"] = "example.com",
+            ["Gatehouse:Mfa:WebAuthnOrigins:0"] = "https://example.com",
+        };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
+
+        Assert.Contains("Gatehouse:Email:SiteName is not set", error.Message, StringComparison.Ordinal);
+        settings["Gatehouse:Email:SiteName"] = "Example";
+        await StartAsync(settings);
     }
 
     [Fact]

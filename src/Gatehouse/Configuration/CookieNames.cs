@@ -7,6 +7,11 @@ internal static class CookieNames
     public static bool IsToken(string? value) =>
         !string.IsNullOrEmpty(value) && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
+    /// <summary>Whether <paramref name="name"/> is the session's or the CSRF cookie's (browsers compare names exactly; so do we, ignoring case to be safe).</summary>
+    public static bool Collides(string name, SessionOptions sessions) =>
+        string.Equals(name, sessions.CookieName, StringComparison.OrdinalIgnoreCase) ||
+        string.Equals(name, sessions.CsrfCookieName, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// The name prefixes of RFC 6265bis (section 4.1.3): a browser keeps a <c>__Secure-</c> cookie only when it is Secure,
     /// and a <c>__Host-</c> cookie only when it is also host-only (no Domain) with path <c>/</c>; browsers match the
@@ -15,18 +20,26 @@ internal static class CookieNames
     /// </summary>
     /// <param name="setting">The setting that names the cookie, for the sentence.</param>
     /// <param name="path">The path Gatehouse writes the cookie with.</param>
-    public static string? CheckPrefix(string setting, string name, string path, SessionOptions sessions)
+    /// <param name="httpOnly">Whether Gatehouse writes it HttpOnly (all but the CSRF cookie, which the frontend's script reads).</param>
+    public static string? CheckPrefix(string setting, string name, string path, SessionOptions sessions, bool httpOnly)
     {
+        // The newer drafts' __Http- and __Host-Http- add HttpOnly to __Secure- and __Host-.
+        var http = name.StartsWith("__Http-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("__Host-Http-", StringComparison.OrdinalIgnoreCase);
         var host = name.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase);
-        if (!host && !name.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase))
+        if (!host && !http && !name.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase))
         {
             return null;
+        }
+        if (http && !httpOnly)
+        {
+            return $"{setting} \"{name}\" has an HttpOnly prefix (__Http- or __Host-Http-), and this cookie is read by the frontend's script, " +
+                "so it is not HttpOnly: drop that part of the prefix.";
         }
         // Validation runs after post-configuration, which sets an unset CookieSecure to true outside Development; in
         // Development an unset one follows each request's scheme, so a plain-http request would lose the cookie.
         if (sessions.CookieSecure != true)
         {
-            return $"{setting} \"{name}\" has the {(host ? "__Host-" : "__Secure-")} prefix, which browsers keep only on a Secure cookie: " +
+            return $"{setting} \"{name}\" has the {name[..(name.IndexOf('-', 2) + 1)]} prefix, which browsers keep only on a Secure cookie: " +
                 "set Gatehouse:Sessions:CookieSecure to true (and serve over https), or drop the prefix.";
         }
         if (host && sessions.CookieDomain is not null)

@@ -34,4 +34,11 @@ public sealed class FrontendOptions
     /// </summary>
     public static bool IsAbsolute(string template) =>
         !template.StartsWith('/') && Uri.TryCreate(template, UriKind.Absolute, out _);
+
+    /// <summary>The host of the first page template that is an http(s) URL (an app's own scheme names no site), or null.</summary>
+    internal string? WebHost() =>
+        new[] { AccountConfirmEmail, AccountResetPasswordFromKey, AccountResetPassword, AccountSignup }
+            .Select(t => IsAbsolute(t) && Uri.TryCreate(t.Replace("{key}", "key", StringComparison.Ordinal), UriKind.Absolute, out var uri) &&
+                uri.Scheme is "http" or "https" ? uri.Authority : null)
+            .FirstOrDefault(host => host is not null);
 }

@@ -76,11 +76,37 @@ internal sealed class AccountOptionsValidator : IValidateOptions<AccountOptions>
     }
 }
 
-internal sealed class EmailOptionsValidator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
+/// <summary>
+/// For a validator that checks its settings against another section's: that section's value, or null when it is
+/// invalid itself (its own validator reports it once; repeating it from every validator that reads it would bury it).
+/// </summary>
+internal static class OtherSection
+{
+    public static T? ValueOrNull<T>(IOptions<T> options) where T : class
+    {
+        try
+        {
+            return options.Value;
+        }
+        catch (OptionsValidationException)
+        {
+            return null;
+        }
+    }
+}
+
+internal sealed class EmailOptionsValidator(IHostEnvironment environment, IOptions<FrontendOptions> frontend) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
         var failures = new List<string>();
+        // Mailer.SiteName's last resort is the request's Host header, which the client chooses: Development only.
+        if (options.SiteName is null && !environment.IsDevelopment() &&
+            OtherSection.ValueOrNull(frontend) is { BaseUrl: null } pages && pages.WebHost() is null)
+        {
+            failures.Add("Gatehouse:Email:SiteName is not set, and neither Gatehouse:FrontendUrls:BaseUrl nor an http(s) page template names the site: " +
+                "set Gatehouse:Email:SiteName (the name in mail subjects), or mails would take it from a request's Host header.");
+        }
         if (options.Delivery == EmailDelivery.Console && !environment.IsDevelopment())
         {
             failures.Add("Gatehouse:Email:Delivery is Console outside Development: mail with reset links and codes would go to " +
@@ -261,7 +287,7 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
         }
         foreach (var (setting, value) in new[] { ("CookieName", options.CookieName), ("CsrfCookieName", options.CsrfCookieName) })
         {
-            if (IsToken(value) && CookieNames.CheckPrefix($"Gatehouse:Sessions:{setting}", value, "/", options) is { } prefix)
+            if (IsToken(value) && CookieNames.CheckPrefix($"Gatehouse:Sessions:{setting}", value, "/", options, httpOnly: setting == "CookieName") is { } prefix)
             {
                 failures.Add(prefix);
             }
@@ -347,9 +373,16 @@ internal sealed class MfaOptionsValidator(IHostEnvironment environment, IOptions
         {
             failures.Add($"Gatehouse:Mfa:TrustCookieName \"{options.TrustCookieName}\" is not a valid cookie name: use letters, digits and -._ only (e.g. mfa_trusted).");
         }
-        else if (CookieNames.CheckPrefix("Gatehouse:Mfa:TrustCookieName", options.TrustCookieName, "/", sessions.Value) is { } prefix)
+        else if (OtherSection.ValueOrNull(sessions) is { } cookies)
         {
-            failures.Add(prefix);
+            if (CookieNames.Collides(options.TrustCookieName, cookies))
+            {
+                failures.Add($"Gatehouse:Mfa:TrustCookieName \"{options.TrustCookieName}\" is the name of the session or CSRF cookie: one would overwrite the other.");
+            }
+            else if (CookieNames.CheckPrefix("Gatehouse:Mfa:TrustCookieName", options.TrustCookieName, "/", cookies, httpOnly: true) is { } prefix)
+            {
+                failures.Add(prefix);
+            }
         }
         if (options.WebAuthnAllowInsecureOrigin && !environment.IsDevelopment())
         {

@@ -56,14 +56,18 @@ internal sealed class CookieTokenOptionsValidator(IOptions<Configuration.Session
         {
             failures.Add("Gatehouse:CookieTokens:AccessCookieName, RefreshCookieName and PendingCookieName must differ from each other.");
         }
-        else
+        else if (Configuration.OtherSection.ValueOrNull(sessions) is { } cookies)
         {
             // The paths CookieTokenCookies writes them with: the access cookie for the whole site, the others for the endpoints only.
             var paths = new[] { ("AccessCookieName", options.AccessCookieName, "/"), ("RefreshCookieName", options.RefreshCookieName, options.Prefix),
                 ("PendingCookieName", options.PendingCookieName, options.Prefix) };
             foreach (var (setting, cookie, path) in paths)
             {
-                if (Configuration.CookieNames.CheckPrefix($"Gatehouse:CookieTokens:{setting}", cookie, path, sessions.Value) is { } refused)
+                if (Configuration.CookieNames.Collides(cookie, cookies))
+                {
+                    failures.Add($"Gatehouse:CookieTokens:{setting} \"{cookie}\" is the name of the session or CSRF cookie: one would overwrite the other.");
+                }
+                else if (Configuration.CookieNames.CheckPrefix($"Gatehouse:CookieTokens:{setting}", cookie, path, cookies, httpOnly: true) is { } refused)
                 {
                     failures.Add(refused);
                 }

@@ -79,9 +79,16 @@ public sealed class Mailer
         });
     }
 
-    /// <summary>The site's name: configured, else the frontend's host, else (Development) the request's host.</summary>
+    /// <summary>
+    /// The site's name: configured, else the frontend's host (BaseUrl, else the host of an absolute page template), else
+    /// (Development only: elsewhere start-up requires SiteName, BaseUrl or an http(s) template) the request's host. The Host header
+    /// is the client's to choose, so outside Development it never names the site in a genuine mail.
+    /// </summary>
     public string SiteName() =>
-        _options.SiteName ?? (_frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : RequestHost(_auth.Http?.Request.Host));
+        _options.SiteName ?? FrontendHost() ?? RequestHost(_auth.Http?.Request.Host);
+
+    private string? FrontendHost() =>
+        _frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : _frontend.WebHost();
 
     /// <summary>
     /// The request's host as a site name (Development only: elsewhere BaseUrl is required). The Host

@@ -108,6 +108,33 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
     }
 
     [Theory, MemberData(nameof(Clients))]
+    public async Task WithoutBaseUrl_OutsideDevelopment_TheSiteNameIsTheTemplatesHost_NeverTheHostHeader(ClientKind kind)
+    {
+        // Absolute templates make BaseUrl optional; the client's Host header must not then name the site in a genuine mail.
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+            ["Gatehouse:FrontendUrls:account_confirm_email"] = "https://app.example.com/verify/{key}",
+            ["Gatehouse:FrontendUrls:account_reset_password_from_key"] = "https://app.example.com/reset/{key}",
+            ["Gatehouse:FrontendUrls:account_reset_password"] = "https://app.example.com/reset",
+            ["Gatehouse:FrontendUrls:account_signup"] = "https://app.example.com/signup",
+        });
+        var client = app.Client(kind);
+        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
+        {
+            Content = new StringContent("""{"email":"dave@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Host = "evil.example";
+
+        var signup = await client.SendRawAsync(request);
+
+        Assert.Equal(401, signup.StatusCode);
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("dave@example.com"));
+        Assert.StartsWith("[app.example.com] ", mail.Subject, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.example", mail.TextBody, StringComparison.Ordinal);
+    }
+
+    [Theory, MemberData(nameof(Clients))]
     public async Task AbsoluteTemplate_IsUsedAsGiven_WithTheKeyPercentEncoded(ClientKind kind)
     {
         var app = await StartAsync(new Dictionary<string, string?>

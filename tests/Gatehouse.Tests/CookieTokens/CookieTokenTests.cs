@@ -38,6 +38,24 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     }
 
     [Fact]
+    public async Task Register_InDevelopmentWithoutBaseUrl_MailsALinkOnTheRequestsHost()
+    {
+        // The cookie endpoints' filter hands the request to the mailer too (AuthContext.Http), as allauth's does.
+        var app = await StartAsync(new Dictionary<string, string?>
+        {
+            [GatehouseApp.EnvironmentSetting] = "Development",
+            ["Gatehouse:FrontendUrls:BaseUrl"] = null,
+        });
+        using var client = new CookieJwtClient(app);
+
+        var register = await client.PostAsync("register/", new { email = Email, password = Password }, headers: new Dictionary<string, string> { ["Host"] = "dev.example:5000" });
+
+        Assert.Equal(201, register.StatusCode);
+        var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(Email));
+        Assert.StartsWith("http://dev.example:5000/", mail.FirstUrl(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Register_WithMandatoryVerification_Answers201AndMailsTheLink_AndADuplicateLooksTheSame()
     {
         var app = await StartAsync();
