@@ -284,10 +284,7 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
             {
                 failures.Add($"Gatehouse:Sessions:{setting} \"{value}\" is not a valid cookie name: use letters, digits and -._ only (e.g. sessionid).");
             }
-        }
-        foreach (var (setting, value) in new[] { ("CookieName", options.CookieName), ("CsrfCookieName", options.CsrfCookieName) })
-        {
-            if (IsToken(value) && CookieNames.CheckPrefix($"Gatehouse:Sessions:{setting}", value, "/", options, httpOnly: setting == "CookieName") is { } prefix)
+            else if (CookieNames.CheckPrefix($"Gatehouse:Sessions:{setting}", value, "/", options, httpOnly: setting == "CookieName") is { } prefix)
             {
                 failures.Add(prefix);
             }

@@ -80,7 +80,7 @@ public sealed class Mailer
     }
 
     /// <summary>
-    /// The site's name: configured, else the frontend's host (BaseUrl, else the host of an absolute page template), else
+    /// The site's name: configured, else the frontend's host (BaseUrl, else the host of an http(s) page template), else
     /// (Development only: elsewhere start-up requires SiteName, BaseUrl or an http(s) template) the request's host. The Host header
     /// is the client's to choose, so outside Development it never names the site in a genuine mail.
     /// </summary>
@@ -91,7 +91,7 @@ public sealed class Mailer
         _frontend.BaseUrl is { } baseUrl ? new Uri(baseUrl).Authority : _frontend.WebHost();
 
     /// <summary>
-    /// The request's host as a site name (Development only: elsewhere BaseUrl is required). The Host
+    /// The request's host as a site name (Development only: elsewhere start-up requires a site name from the settings). The Host
     /// header is the client's to choose, so anything that is not a plausible host name is not used.
     /// </summary>
     private static string RequestHost(HostString? header) =>

@@ -45,7 +45,7 @@ public sealed class AuthContext
     /// <summary>
     /// The request this context belongs to, set with it by the filter. Services that need the request (a cookie,
     /// Development's link origin) read it here instead of through IHttpContextAccessor, which Gatehouse does not
-    /// register: the accessor writes an AsyncLocal on every request, and that made each Bearer check measurably dearer.
+    /// register: the accessor costs every request of the host an AsyncLocal write (docs/design.md, Sessions and tokens).
     /// </summary>
     internal HttpContext? Http { get; set; }
     public LoadedSession? Session { get; set; }
