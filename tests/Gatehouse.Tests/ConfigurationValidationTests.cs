@@ -87,10 +87,10 @@ public sealed class ConfigurationValidationTests
     [InlineData("Gatehouse:Sessions:CsrfCookieName", "__Host-Http-csrftoken", "Gatehouse:Sessions:CookieSecure", "true", "has an HttpOnly prefix")]
     [InlineData("Gatehouse:Mfa:TrustCookieName", "sessionid", "Gatehouse:Sessions:CookieSecure", "true", "Gatehouse:Mfa:TrustCookieName \"sessionid\" is the name of the session or CSRF cookie")]
     [InlineData("Gatehouse:CookieTokens:AccessCookieName", "csrftoken", "Gatehouse:CookieTokens:Enabled", "true", "Gatehouse:CookieTokens:AccessCookieName \"csrftoken\" is the name of the session or CSRF cookie")]
-    public async Task Startup_WithACookiePrefixThatBrowsersWouldRefuse_FailsNamingTheCookie(string key, string value, string otherKey, string otherValue, string named)
+    public async Task Startup_WithACookieNameThatBrowsersWouldDropOrOverwrite_FailsNamingTheCookie(string key, string value, string otherKey, string otherValue, string named)
     {
         // A browser drops a __Secure- cookie that is not Secure and a __Host- cookie with a Domain or a path other than /,
-        // silently: the server would answer logins that never stick.
+        // silently, and two cookies of one name overwrite each other: the server would answer logins that never stick.
         var settings = new Dictionary<string, string?>(Valid) { [key] = value, [otherKey] = otherValue };
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));

@@ -40,7 +40,7 @@ public abstract class CookieTokenTests(DatabaseKind database) : MfaTestBase(data
     [Fact]
     public async Task Register_InDevelopmentWithoutBaseUrl_MailsALinkOnTheRequestsHost()
     {
-        // The cookie endpoints' filter hands the request to the mailer too (AuthContext.Http), as allauth's does.
+        // The cookie endpoints' filter hands the request to the mailer too (AuthContext.Http), as the /_allauth routes' filter does.
         var app = await StartAsync(new Dictionary<string, string?>
         {
             [GatehouseApp.EnvironmentSetting] = "Development",
