@@ -37,12 +37,7 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
         var client = app.Client(kind);
         var host = string.Join('.', Enumerable.Repeat(new string('a', 60), 16)) + ".example"; // ~1,000 characters
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
-        {
-            Content = new StringContent("""{"email":"alice@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Host = host;
-        var signup = await client.SendRawAsync(request);
+        var signup = await SignupWithHostAsync(client, "alice@example.com", host);
 
         Assert.Equal(401, signup.StatusCode);
         Assert.Equal("verify_email", signup.PendingFlow);
@@ -69,12 +64,7 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
         {
             var client = app.Client(kind);
             var email = $"user{i}@example.com";
-            using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
-            {
-                Content = new StringContent($$"""{"email":"{{email}}","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Host = hosts[i];
-            var signup = await client.SendRawAsync(request);
+            var signup = await SignupWithHostAsync(client, email, hosts[i]);
 
             Assert.Equal(401, signup.StatusCode);
             var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains(email));
@@ -93,13 +83,7 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
             ["Gatehouse:FrontendUrls:BaseUrl"] = null,
         });
         var client = app.Client(kind);
-        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
-        {
-            Content = new StringContent("""{"email":"carol@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Host = "dev.example:5000";
-
-        var signup = await client.SendRawAsync(request);
+        var signup = await SignupWithHostAsync(client, "carol@example.com", "dev.example:5000");
 
         Assert.Equal(401, signup.StatusCode);
         var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("carol@example.com"));
@@ -120,13 +104,7 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
             ["Gatehouse:FrontendUrls:account_signup"] = "https://app.example.com/signup",
         });
         var client = app.Client(kind);
-        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
-        {
-            Content = new StringContent("""{"email":"dave@example.com","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Host = "evil.example";
-
-        var signup = await client.SendRawAsync(request);
+        var signup = await SignupWithHostAsync(client, "dave@example.com", "evil.example");
 
         Assert.Equal(401, signup.StatusCode);
         var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("dave@example.com"));
@@ -147,6 +125,17 @@ public abstract class MailLinkTests(DatabaseKind database) : ApiTestBase(databas
         var mail = await app.Mail.WaitForMailAsync(m => m.To.Contains("bob@example.com"));
         Assert.Contains("go to myapp://verify?key=", mail.TextBody, StringComparison.Ordinal);
         Assert.NotNull(mail.HtmlBody);
+    }
+
+    /// <summary>An app or browser signup whose request carries the given Host header (the client's to choose).</summary>
+    private static async Task<ApiResponse> SignupWithHostAsync(ApiClient client, string email, string host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, client.Prefix + "auth/signup")
+        {
+            Content = new StringContent($$"""{"email":"{{email}}","password":"Tr0ub4dor&3-horse"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Host = host;
+        return await client.SendRawAsync(request);
     }
 }
 
